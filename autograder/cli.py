@@ -1,0 +1,174 @@
+"""``python -m autograder``: release lessons, grade a class, feedback, export, demo."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import warnings
+from pathlib import Path
+
+from autograder import notebooks, settings
+from autograder.course import Course, CourseError, Outcome
+
+STATUS_FILE = "grading_status.json"
+
+
+def _course(args) -> Course:
+    return Course(args.course, getattr(args, "submissions", None))
+
+
+def _print_table(course: Course, lessons, reasons: dict) -> None:
+    rows = course.grade_rows(lessons)
+    if not rows:
+        print("(no grades in the gradebook)")
+        return
+    print(f"{'lesson':<26} {'student':<22} {'score':>12}  note")
+    for row in rows:
+        note = reasons.get((row["lesson"], row["student"]), "")
+        print(f"{row['lesson']:<26} {row['student']:<22} "
+              f"{row['score']:>5g} / {row['max_score']:<5g}  {note}")
+
+
+def _load_status(course: Course) -> dict:
+    path = course.root / STATUS_FILE
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def _save_status(course: Course, outcomes: list[Outcome]) -> None:
+    status = _load_status(course)
+    for o in outcomes:
+        status.setdefault(o.lesson, {})[o.student] = {"ok": o.ok, "reason": o.reason}
+    (course.root / STATUS_FILE).write_text(json.dumps(status, indent=1, sort_keys=True))
+
+
+def _reasons(course: Course) -> dict:
+    return {(lesson, student): entry["reason"]
+            for lesson, students in _load_status(course).items()
+            for student, entry in students.items() if not entry["ok"]}
+
+
+def cmd_tidy(args) -> int:
+    course = _course(args)
+    for lesson in course.resolve_lessons(args.lessons):
+        for path in sorted((course.root / settings.SOURCE_DIRECTORY / lesson).glob("*.ipynb")):
+            nb = notebooks.read(path)
+            notebooks.write(notebooks.tidy(nb), path)
+            print(f"tidied {path.relative_to(course.root)}")
+    return 0
+
+
+def cmd_release(args) -> int:
+    course = _course(args)
+    lessons = course.resolve_lessons(args.lessons)
+    course.release(lessons)
+    url, _ = settings.repository(course.root)
+    stamp = "stamped for " + url if url else "no Colab stamp (repository_url unset)"
+    for lesson in lessons:
+        print(f"released {settings.RELEASE_DIRECTORY}/{lesson} ({stamp})")
+    return 0
+
+
+def grade_lessons(course: Course, lessons) -> list[Outcome]:
+    outcomes = []
+    for lesson in lessons:
+        students = course.students(lesson)
+        if not students:
+            print(f"{lesson}: no submissions in {course.submissions}")
+            continue
+        print(f"{lesson}: grading {len(students)} submission(s)")
+
+        def progress(outcome: Outcome, total=len(students), done=[0]):
+            done[0] += 1
+            detail = (f"{outcome.score:g}/{outcome.max_score:g}" if outcome.ok
+                      else f"0 (not graded: {outcome.reason})")
+            print(f"  [{done[0]}/{total}] {outcome.student}: {detail}", flush=True)
+
+        outcomes += course.grade(lesson, progress=progress)
+    _save_status(course, outcomes)
+    return outcomes
+
+
+def cmd_grade(args) -> int:
+    course = _course(args)
+    lessons = course.resolve_lessons([args.lesson])
+    outcomes = grade_lessons(course, lessons)
+    if not outcomes:
+        raise CourseError(f"nothing to grade: no submissions for {', '.join(lessons)} in "
+                          f"{course.submissions}")
+    failed = [o for o in outcomes if not o.ok]
+    print(f"graded {len(outcomes) - len(failed)} submission(s); {len(failed)} could not be "
+          "executed and got zero (reasons above)")
+    return 0 if len(failed) < len(outcomes) else 1
+
+
+def cmd_feedback(args) -> int:
+    course = _course(args)
+    for lesson in course.resolve_lessons([args.lesson]):
+        for student, problem in course.feedback(lesson):
+            print(f"{lesson}/{student}: no feedback ({problem})")
+    print(f"feedback in {course.root / 'feedback'}/<student>/<lesson>/")
+    return 0
+
+
+def cmd_export(args) -> int:
+    course = _course(args)
+    count = course.export(course.resolve_lessons([args.lesson]), Path(args.output))
+    print(f"wrote {count} row(s) to {args.output}")
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from autograder.demo import run_demo
+
+    return run_demo(Path(args.course), Path(args.workspace) if args.workspace else None,
+                    args.lessons)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__)
+    parser.add_argument("--course", default=".", help="course root (default: current dir)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("tidy", help="clear outputs and metadata of solution notebooks")
+    p.add_argument("lessons", nargs="*", help="lesson names or numbers (default: all)")
+    p.set_defaults(func=cmd_tidy)
+
+    p = sub.add_parser("release", help="regenerate lessons/ from solutions/")
+    p.add_argument("lessons", nargs="*", help="lesson names or numbers (default: all)")
+    p.set_defaults(func=cmd_release)
+
+    p = sub.add_parser("grade", help="autograde every submission of a lesson (fast profile)")
+    p.add_argument("lesson", help="lesson name or number, or 'all'")
+    p.add_argument("--submissions", help="folder of <student>/<lesson>/ (default: submitted/)")
+    p.set_defaults(func=cmd_grade)
+
+    p = sub.add_parser("feedback", help="write HTML feedback for graded submissions")
+    p.add_argument("lesson", help="lesson name or number, or 'all'")
+    p.set_defaults(func=cmd_feedback)
+
+    p = sub.add_parser("export", help="write grades as CSV")
+    p.add_argument("lesson", nargs="?", default="all")
+    p.add_argument("--output", default="grades.csv")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("demo", help="release and grade the bundled sample submissions in a "
+                       "temporary course, print the grade table")
+    p.add_argument("lessons", nargs="*", help="lessons to include (default: all)")
+    p.add_argument("--workspace", help="keep the course here instead of a temporary folder")
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv=None) -> None:
+    # nbgrader's gradebook triggers SQLAlchemy autoflush warnings that mean nothing to an
+    # instructor; real problems are reported per submission.
+    warnings.filterwarnings("ignore", module="nbgrader")
+    warnings.filterwarnings("ignore", message=".*not in session.*")
+    args = build_parser().parse_args(argv)
+    try:
+        code = args.func(args)
+    except CourseError as error:
+        print(f"error: {error}", file=sys.stderr)
+        code = 2
+    sys.exit(code)

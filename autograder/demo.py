@@ -1,0 +1,72 @@
+"""The main job on an embedded default: a temporary course graded end to end.
+
+The sample submissions are made from the lessons themselves (a complete one with every
+answer from the solution, a partial one with the first half of the answers, the blank
+released lesson), so they can never drift out of sync with the lessons they belong to.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from autograder import notebooks, settings
+from autograder.course import Course
+
+SAMPLE_STUDENTS = ("sample-complete", "sample-partial", "sample-blank")
+
+
+def make_samples(course: Course, lessons, destination: Path) -> None:
+    """Write the three sample submissions of each lesson in nbgrader's
+    ``<student>/<lesson>/<notebook>.ipynb`` layout under ``destination``."""
+    for lesson in lessons:
+        for released_path in sorted((course.root / settings.RELEASE_DIRECTORY / lesson)
+                                    .glob("*.ipynb")):
+            released = notebooks.read(released_path)
+            source = notebooks.read(course.root / settings.SOURCE_DIRECTORY / lesson
+                                    / released_path.name)
+            answers = [notebooks.grade_id(c) for c in source.cells if notebooks.is_solution(c)]
+            versions = {
+                "sample-complete": notebooks.fill_in(released, source),
+                "sample-partial": notebooks.fill_in(released, source,
+                                                    only=set(answers[: len(answers) // 2])),
+                "sample-blank": released,
+            }
+            for student, nb in versions.items():
+                notebooks.write(nb, destination / student / lesson / released_path.name)
+
+
+def run_demo(repository: Path, workspace: Path | None = None, lessons=None) -> int:
+    """Release every lesson into a fresh course, grade the samples, print the table."""
+    from autograder.cli import grade_lessons, _print_table, _reasons
+
+    started = time.perf_counter()
+    repository = Course(repository)  # validates that it is a course
+    chosen = repository.resolve_lessons(lessons or [])
+    if workspace is None:
+        workspace = Path(tempfile.mkdtemp(prefix="dlcourse-demo-"))
+    elif workspace.exists() and any(workspace.iterdir()):
+        raise SystemExit(f"error: workspace {workspace} is not empty")
+    workspace.mkdir(parents=True, exist_ok=True)
+    for lesson in chosen:
+        shutil.copytree(repository.root / settings.SOURCE_DIRECTORY / lesson,
+                        workspace / settings.SOURCE_DIRECTORY / lesson)
+    if (repository.root / "pyproject.toml").exists():  # carries the Colab stamp settings
+        shutil.copy(repository.root / "pyproject.toml", workspace / "pyproject.toml")
+
+    course = Course(workspace)
+    print(f"demo course in {workspace}")
+    course.release(chosen)
+    print(f"released {len(chosen)} lesson(s): {', '.join(chosen)}")
+    make_samples(course, chosen, course.submissions)
+    outcomes = grade_lessons(course, chosen)
+    for lesson in chosen:
+        course.feedback(lesson)
+    print()
+    _print_table(course, chosen, _reasons(course))
+    print(f"\nfeedback (HTML): {workspace / 'feedback'}/<student>/<lesson>/")
+    print(f"gradebook: {workspace / settings.GRADEBOOK}")
+    print(f"total time: {time.perf_counter() - started:.0f} s")
+    return 0 if outcomes and all(o.ok for o in outcomes) else 1

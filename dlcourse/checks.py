@@ -1,0 +1,337 @@
+"""Checks the graded cells call: models layer by layer, shapes, numbers with tolerances.
+
+Every failure raises ``AssertionError`` whose message says *where* the first difference
+is, *expected vs got*, and a *hint* at the usual cause, because that message is the
+feedback a student reads.
+
+Keras-3 safe: output shapes come from ``layer.output.shape`` (``layer.output_shape`` no
+longer exists), parameter counts from the variables themselves, and table lengths are
+compared before rows (no silent ``zip`` truncation). The functions this module relies on
+are bound when it is imported, so a student's later monkeypatching of ``numpy``,
+``Layer.count_params`` or builtins does not change what the checks compute.
+"""
+
+from __future__ import annotations
+
+import builtins
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+# Bound at import time on purpose (see module docstring).
+_asarray = np.asarray
+_isfinite = np.isfinite
+_np_abs = np.abs
+_np_all = np.all
+_np_argmax = np.argmax
+_unravel_index = np.unravel_index
+_prod = math.prod
+_isinstance = builtins.isinstance
+_len = builtins.len
+_int = builtins.int
+_float = builtins.float
+
+# Settings compared when both layers have them (from ``layer.get_config()``).
+KEY_SETTINGS = (
+    "filters", "kernel_size", "strides", "padding", "dilation_rate", "groups",
+    "depth_multiplier", "units", "activation", "use_bias", "pool_size", "rate",
+    "epsilon", "momentum", "center", "scale", "size", "cropping", "interpolation",
+    "num_heads", "key_dim", "output_padding", "return_sequences", "reset_after",
+)
+
+HINTS = {
+    ("params", "Conv2D"): "a Conv2D layer has (f*f*n_c_prev + 1) * n_c parameters: "
+    "count the bias (one per filter) and the input channels",
+    ("params", "Conv1D"): "a Conv1D layer has (f*n_c_prev + 1) * n_c parameters: "
+    "count the bias and the input channels",
+    ("params", "DepthwiseConv2D"): "a depthwise layer has (f*f + 1) * n_c_prev * multiplier "
+    "parameters: one filter per input channel, no mixing across channels",
+    ("params", "SeparableConv2D"): "separable = depthwise (f*f*n_c_prev) + pointwise "
+    "(n_c_prev*n_c) + bias n_c",
+    ("params", "Dense"): "a Dense layer has (inputs + 1) * units parameters: check the bias "
+    "and the size of what comes in (the flattened shape)",
+    ("params", "BatchNormalization"): "batch normalisation has 2 trainable (gamma, beta) and "
+    "2 non-trainable (moving mean, variance) values per channel",
+    ("shape", "Conv2D"): "output side = floor((n + 2p - f) / s) + 1: check padding "
+    "('valid' vs 'same'), kernel size and strides",
+    ("shape", "MaxPooling2D"): "pooling shrinks each side to floor((n - f) / s) + 1: check "
+    "pool_size, strides and padding",
+    ("shape", "AveragePooling2D"): "pooling shrinks each side to floor((n - f) / s) + 1: "
+    "check pool_size, strides and padding",
+    ("shape", "Dense"): "the last axis of a Dense output is its number of units",
+    ("class", None): "the layers are in a different order or one is missing: compare "
+    "your architecture with the table in the lesson",
+}
+
+
+@dataclass(frozen=True)
+class LayerRow:
+    """One row of a model's layer table."""
+
+    name: str
+    class_name: str
+    output_shape: tuple
+    trainable_params: int
+    non_trainable_params: int
+    settings: dict = field(default_factory=dict, compare=False)
+
+    @property
+    def params(self) -> int:
+        return self.trainable_params + self.non_trainable_params
+
+
+def _count(variables) -> int:
+    return _int(sum(_prod(tuple(v.shape)) for v in variables))
+
+
+def _normalise(value):
+    if _isinstance(value, list):
+        return tuple(_normalise(v) for v in value)
+    if _isinstance(value, dict):  # e.g. a serialised custom activation
+        return value.get("config", {}).get("name", value.get("class_name", str(value)))
+    return value
+
+
+def _output_shape(layer) -> tuple | str:
+    try:
+        output = layer.output
+    except (AttributeError, ValueError, RuntimeError):
+        return "unknown (layer not connected or used several times)"
+    if _isinstance(output, (list, tuple)):
+        return tuple(tuple(o.shape) for o in output)
+    return tuple(output.shape)
+
+
+def _require_model(model, what: str):
+    import keras
+
+    if not _isinstance(model, keras.Model):
+        raise AssertionError(
+            f"{what} should be a keras.Model, got {type(model).__name__}. Did the function "
+            "return the model (and not e.g. None or a layer)?"
+        )
+    if not model.built:
+        raise AssertionError(
+            f"{what} is not built yet: start it with keras.Input(shape=...) so every layer "
+            "has a known output shape"
+        )
+
+
+def layer_table(model, include_input: bool = False) -> list[LayerRow]:
+    """The model's layers as rows: name, class, output shape, parameter counts, settings.
+
+    Args:
+        model: a built ``keras.Model`` (Sequential or functional).
+        include_input: keep ``InputLayer`` rows (functional models list them).
+    """
+    _require_model(model, "the model")
+    rows = []
+    for layer in model.layers:
+        class_name = type(layer).__name__
+        if class_name == "InputLayer" and not include_input:
+            continue
+        try:
+            config = layer.get_config()
+        except NotImplementedError:
+            config = {}
+        settings = {k: _normalise(config[k]) for k in KEY_SETTINGS if k in config}
+        rows.append(LayerRow(
+            name=layer.name,
+            class_name=class_name,
+            output_shape=_output_shape(layer),
+            trainable_params=_count(layer.trainable_weights),
+            non_trainable_params=_count(layer.non_trainable_weights),
+            settings=settings,
+        ))
+    return rows
+
+
+def format_table(rows: list[LayerRow]) -> str:
+    """A printable table (like ``model.summary()`` but with the columns the checks use)."""
+    lines = [f"{'#':>3}  {'layer (class)':<40} {'output shape':<24} {'trainable':>11} "
+             f"{'non-train.':>10}"]
+    for i, row in enumerate(rows):
+        label = f"{row.name} ({row.class_name})"
+        lines.append(f"{i:>3}  {label:<40} {str(row.output_shape):<24} "
+                     f"{row.trainable_params:>11,} {row.non_trainable_params:>10,}")
+    total_t = sum(r.trainable_params for r in rows)
+    total_n = sum(r.non_trainable_params for r in rows)
+    lines.append(f"     total: {total_t + total_n:,} ({total_t:,} trainable, "
+                 f"{total_n:,} non-trainable)")
+    return "\n".join(lines)
+
+
+def _hint(kind: str, class_name: str | None) -> str:
+    hint = HINTS.get((kind, class_name)) or HINTS.get((kind, None))
+    return f" Hint: {hint}." if hint else ""
+
+
+def _compare_rows(got: list[LayerRow], expected: list[LayerRow], what: str,
+                  compare_settings: bool = True) -> None:
+    for i in range(min(_len(got), _len(expected))):
+        g, e = got[i], expected[i]
+        where = f"{what}, layer {i} ('{g.name}')"
+        if g.class_name != e.class_name:
+            raise AssertionError(f"{where}: expected a {e.class_name} layer, got "
+                                 f"{g.class_name}.{_hint('class', None)}")
+        if e.output_shape is not None and tuple(g.output_shape) != tuple(e.output_shape):
+            raise AssertionError(f"{where} ({g.class_name}): output shape expected "
+                                 f"{e.output_shape}, got {g.output_shape}."
+                                 f"{_hint('shape', g.class_name)}")
+        if compare_settings:
+            for key, value in e.settings.items():
+                if key in g.settings and g.settings[key] != value:
+                    raise AssertionError(f"{where} ({g.class_name}): setting {key!r} "
+                                         f"expected {value!r}, got {g.settings[key]!r}.")
+        if (g.trainable_params, g.non_trainable_params) != (
+                e.trainable_params, e.non_trainable_params):
+            raise AssertionError(
+                f"{where} ({g.class_name}): parameters expected {e.trainable_params:,} "
+                f"trainable + {e.non_trainable_params:,} non-trainable, got "
+                f"{g.trainable_params:,} + {g.non_trainable_params:,}."
+                f"{_hint('params', g.class_name)}")
+    if _len(got) != _len(expected):
+        n = min(_len(got), _len(expected))
+        if _len(got) > _len(expected):
+            extra = got[n]
+            detail = f"the first extra one is layer {n}: {extra.name} ({extra.class_name})"
+        else:
+            missing = expected[n]
+            detail = f"the first missing one is layer {n}: a {missing.class_name}"
+        raise AssertionError(f"{what}: expected {_len(expected)} layers, got {_len(got)}; "
+                             f"{detail}.")
+
+
+def _row_from_spec(spec) -> LayerRow:
+    if _isinstance(spec, LayerRow):
+        return spec
+    if _isinstance(spec, (tuple, list)):
+        class_name, output_shape, params = spec
+        spec = {"class_name": class_name, "output_shape": output_shape, "params": params}
+    if not _isinstance(spec, dict):
+        raise ValueError(f"expected row must be a tuple, dict or LayerRow, received {spec!r}")
+    trainable = spec.get("trainable_params", spec.get("params"))
+    if trainable is None:
+        raise ValueError(f"expected row needs 'params' or 'trainable_params': {spec!r}")
+    shape = spec.get("output_shape")
+    return LayerRow(
+        name=spec.get("name", "?"),
+        class_name=spec["class_name"],
+        output_shape=None if shape is None else tuple(shape),
+        trainable_params=_int(trainable),
+        non_trainable_params=_int(spec.get("non_trainable_params", 0)),
+        settings=dict(spec.get("settings", {})),
+    )
+
+
+def check_layers(model, expected, what: str = "your model") -> None:
+    """Compare a model with an expected layer table, first difference first.
+
+    Args:
+        model: the student's built ``keras.Model``.
+        expected: rows, each ``(class_name, output_shape, params)`` (``params`` all
+            trainable, ``output_shape`` including the batch axis ``None``) or a dict with
+            keys ``class_name``, ``output_shape``, ``trainable_params``,
+            ``non_trainable_params``, ``settings``.
+        what: how the feedback names the model.
+
+    Raises:
+        AssertionError: at the first layer that differs, naming expected vs got and a hint.
+    """
+    _require_model(model, what)
+    _compare_rows(layer_table(model), [_row_from_spec(s) for s in expected], what)
+
+
+def check_same_architecture(model, reference, what: str = "your model",
+                            compare_settings: bool = True) -> None:
+    """Compare a model with a reference model layer by layer (names are not compared).
+
+    Args:
+        model: the student's built model.
+        reference: e.g. ``keras.applications.ResNet50(weights=None)``.
+        what: how the feedback names the model.
+        compare_settings: also compare the key settings (padding, strides, activation...).
+
+    Raises:
+        AssertionError: at the first differing layer, or if the layer counts differ.
+    """
+    _require_model(model, what)
+    _require_model(reference, "the reference model")
+    _compare_rows(layer_table(model), layer_table(reference), what, compare_settings)
+
+
+def count_params(model) -> int:
+    """Total parameters, computed from the variables (not from ``model.count_params``)."""
+    _require_model(model, "the model")
+    return _count(model.weights)
+
+
+def check_param_count(model, expected_trainable: int, expected_non_trainable: int = 0,
+                      what: str = "your model") -> None:
+    """Check the trainable and non-trainable totals of a model."""
+    _require_model(model, what)
+    trainable = _count(model.trainable_weights)
+    non_trainable = _count(model.non_trainable_weights)
+    if (trainable, non_trainable) != (expected_trainable, expected_non_trainable):
+        raise AssertionError(
+            f"{what}: expected {expected_trainable:,} trainable + {expected_non_trainable:,} "
+            f"non-trainable parameters, got {trainable:,} + {non_trainable:,}. Print "
+            "dlcourse.checks.format_table(layer_table(model)) to see which layer differs.")
+
+
+def check_shape(array, expected_shape, what: str = "the result") -> None:
+    """Check an array's shape (``None`` in ``expected_shape`` matches any size)."""
+    shape = tuple(getattr(array, "shape", ()))
+    expected_shape = tuple(expected_shape)
+    ok = _len(shape) == _len(expected_shape) and all(
+        e is None or _int(e) == _int(s) for s, e in zip(shape, expected_shape))
+    if not ok:
+        raise AssertionError(f"{what}: shape expected {expected_shape}, got {shape}.")
+
+
+def check_close(actual, expected, rtol: float = 1e-5, atol: float = 1e-6,
+                what: str = "the result") -> None:
+    """Check values element-wise: ``|actual - expected| <= atol + rtol * |expected|``.
+
+    The message gives the tolerance, the number of elements outside it, and the worst one.
+    """
+    if actual is None:
+        raise AssertionError(f"{what} is None: did the function forget to return?")
+    try:
+        got = _asarray(actual, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise AssertionError(f"{what}: expected numbers, got {type(actual).__name__} "
+                             f"({error})") from None
+    want = _asarray(expected, dtype=np.float64)
+    if got.shape != want.shape:
+        raise AssertionError(f"{what}: shape expected {want.shape}, got {got.shape}.")
+    if not _np_all(_isfinite(got)):
+        raise AssertionError(f"{what} contains NaN or infinity: look for a division by zero, "
+                             "a log of 0 or an overflowing exp.")
+    error = _np_abs(got - want)
+    allowed = atol + rtol * _np_abs(want)
+    bad = error > allowed
+    n_bad = _int(bad.sum())
+    if n_bad:
+        worst = _unravel_index(_np_argmax(error - allowed), error.shape) if error.ndim else ()
+        raise AssertionError(
+            f"{what}: {n_bad} of {error.size} values differ beyond the tolerance "
+            f"(rtol={rtol:g}, atol={atol:g}); worst at index {tuple(_int(i) for i in worst)}: "
+            f"expected {_float(want[worst]):.6g}, got {_float(got[worst]):.6g}.")
+
+
+def check_equal(actual, expected, what: str = "the result", hint: str = "") -> None:
+    """Check exact equality of plain values (ints, tuples, strings) with a clear message."""
+    if actual != expected:
+        raise AssertionError(f"{what}: expected {expected!r}, got {actual!r}."
+                             + (f" Hint: {hint}." if hint else ""))
+
+
+def check_accuracy(accuracy: float, floor: float, what: str = "test accuracy") -> None:
+    """Check a measured accuracy against a floor, with a hint when it falls short."""
+    accuracy = _float(accuracy)
+    if not accuracy >= floor:
+        raise AssertionError(f"{what} is {accuracy:.3f}, below the floor {floor:.3f}. Check "
+                             "the loss and the labels, the learning rate and the number of "
+                             "epochs.")
