@@ -11,7 +11,8 @@ SOLUTION_BEGIN = "### BEGIN SOLUTION"
 SOLUTION_END = "### END SOLUTION"
 STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
 KEPT_NOTEBOOK_METADATA = ("kernelspec",)
-KEPT_CELL_METADATA = ("nbgrader",)
+# nbgrader metadata, and the lock flags Jupyter honours (nbgrader sets them on locked cells).
+KEPT_CELL_METADATA = ("nbgrader", "deletable", "editable")
 _ID_UNSAFE = re.compile(r"[^a-zA-Z0-9_-]")
 
 
