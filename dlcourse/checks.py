@@ -167,6 +167,14 @@ def _hint(kind: str, class_name: str | None) -> str:
     return f" Hint: {hint}." if hint else ""
 
 
+def _shape_hint(got: LayerRow, expected: LayerRow) -> str:
+    g, e = tuple(got.output_shape), tuple(expected.output_shape)
+    if _len(g) == _len(e) and g[:-1] == e[:-1]:
+        return (" Hint: only the last axis differs: check the number of filters/units "
+                "(channels) of this layer.")
+    return _hint("shape", got.class_name)
+
+
 def _compare_rows(got: list[LayerRow], expected: list[LayerRow], what: str,
                   compare_settings: bool = True) -> None:
     for i in range(min(_len(got), _len(expected))):
@@ -178,7 +186,7 @@ def _compare_rows(got: list[LayerRow], expected: list[LayerRow], what: str,
         if e.output_shape is not None and tuple(g.output_shape) != tuple(e.output_shape):
             raise AssertionError(f"{where} ({g.class_name}): output shape expected "
                                  f"{e.output_shape}, got {g.output_shape}."
-                                 f"{_hint('shape', g.class_name)}")
+                                 f"{_shape_hint(g, e)}")
         if compare_settings:
             for key, value in e.settings.items():
                 if key in g.settings and g.settings[key] != value:

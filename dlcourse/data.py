@@ -123,9 +123,14 @@ def tfds_arrays(name: str, split: str, size: int, channels: int):
     if channels not in (1, 3):
         raise ValueError(f"channels must be 1 or 3, received {channels}")
     ds = load_tfds(name, split, offline_alternative="the fast profile's offline data",
-                   as_supervised=True, batch_size=-1)
-    images, labels = tfds.as_numpy(ds)
-    images = tf.image.resize(images.astype(np.float32) / 255.0, (size, size)).numpy()
+                   as_supervised=True)
+    # Batches, not batch_size=-1: that needs a known cardinality (mocked sets lack one).
+    image_batches, label_batches = [], []
+    for images, labels in tfds.as_numpy(ds.batch(4096)):
+        image_batches.append(tf.image.resize(images.astype(np.float32) / 255.0,
+                                             (size, size)).numpy())
+        label_batches.append(labels)
+    images, labels = np.concatenate(image_batches), np.concatenate(label_batches)
     if images.shape[-1] == 1 and channels == 3:
         images = np.repeat(images, 3, axis=-1)
     elif images.shape[-1] == 3 and channels == 1:

@@ -1,0 +1,159 @@
+"""dlcourse.checks with right and wrong models and arrays."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+from keras import layers
+
+from dlcourse import checks
+
+
+def lenet_like(padding="valid", use_bias=True, activation="relu", pool=layers.MaxPooling2D):
+    return keras.Sequential([
+        keras.Input((32, 32, 3)),
+        layers.Conv2D(6, 5, padding=padding, activation=activation, use_bias=use_bias),
+        pool(2),
+        layers.Flatten(),
+        layers.Dense(10, activation="softmax"),
+    ])
+
+
+EXPECTED = [
+    ("Conv2D", (None, 28, 28, 6), 456),
+    ("MaxPooling2D", (None, 14, 14, 6), 0),
+    ("Flatten", (None, 1176), 0),
+    ("Dense", (None, 10), 11770),
+]
+
+
+def test_layer_table_reads_shapes_and_params():
+    rows = checks.layer_table(lenet_like())
+    assert [(r.class_name, r.output_shape, r.params) for r in rows] == EXPECTED
+    assert rows[0].settings["padding"] == "valid" and rows[0].settings["kernel_size"] == (5, 5)
+    assert "total: 12,226" in checks.format_table(rows)
+
+
+def test_check_layers_accepts_the_right_model():
+    checks.check_layers(lenet_like(), EXPECTED)
+
+
+@pytest.mark.parametrize("model, words", [
+    (lenet_like(padding="same"), ["layer 0", "output shape expected (None, 28, 28, 6)",
+                                  "got (None, 32, 32, 6)", "padding"]),
+    (lenet_like(use_bias=False), ["layer 0", "expected 456", "got 450", "bias"]),
+    (lenet_like(pool=layers.AveragePooling2D), ["layer 1", "expected a MaxPooling2D",
+                                                "got AveragePooling2D"]),
+])
+def test_check_layers_reports_first_difference_with_hint(model, words):
+    with pytest.raises(AssertionError) as info:
+        checks.check_layers(model, EXPECTED)
+    for word in words:
+        assert word in str(info.value)
+
+
+def test_check_layers_compares_lengths_both_ways():
+    with pytest.raises(AssertionError, match="expected 3 layers, got 4; the first extra one "
+                                             "is layer 3"):
+        checks.check_layers(lenet_like(), EXPECTED[:3])
+    with pytest.raises(AssertionError, match="expected 5 layers, got 4; the first missing one "
+                                             "is layer 4: a Dense"):
+        checks.check_layers(lenet_like(), EXPECTED + [("Dense", (None, 10), 110)])
+
+
+def test_check_same_architecture_compares_settings_and_non_trainable():
+    reference = lenet_like()
+    checks.check_same_architecture(lenet_like(), reference)
+    with pytest.raises(AssertionError, match="setting 'activation' expected 'relu', got "
+                                             "'tanh'"):
+        checks.check_same_architecture(lenet_like(activation="tanh"), reference)
+    bn = keras.Sequential([keras.Input((8, 8, 4)), layers.BatchNormalization()])
+    bn_frozen = keras.Sequential([keras.Input((8, 8, 4)), layers.BatchNormalization()])
+    bn_frozen.layers[0].trainable = False
+    with pytest.raises(AssertionError, match="8 trainable \\+ 8 non-trainable, got 0 \\+ 16"):
+        checks.check_same_architecture(bn_frozen, bn)
+
+
+def test_check_same_architecture_against_a_keras_application():
+    reference = keras.applications.MobileNetV2(weights=None, input_shape=(96, 96, 3),
+                                               alpha=0.35, classes=10)
+    same = keras.applications.MobileNetV2(weights=None, input_shape=(96, 96, 3), alpha=0.35,
+                                          classes=10)
+    checks.check_same_architecture(same, reference)
+    other = keras.applications.MobileNetV2(weights=None, input_shape=(96, 96, 3), alpha=0.5,
+                                           classes=10)
+    with pytest.raises(AssertionError, match="layer 15 .* got \\(None, 24, 24, 16\\). "
+                                             "Hint: only the last axis differs"):
+        checks.check_same_architecture(other, reference)
+
+
+def test_functional_model_with_input_layer_compares_like_sequential():
+    inputs = keras.Input((32, 32, 3))
+    x = layers.Conv2D(6, 5, activation="relu")(inputs)
+    x = layers.MaxPooling2D(2)(x)
+    x = layers.Flatten()(x)
+    outputs = layers.Dense(10, activation="softmax")(x)
+    checks.check_layers(keras.Model(inputs, outputs), EXPECTED)
+
+
+def test_non_models_and_unbuilt_models_are_reported():
+    with pytest.raises(AssertionError, match="should be a keras.Model, got NoneType"):
+        checks.check_layers(None, EXPECTED)
+    with pytest.raises(AssertionError, match="not built yet"):
+        checks.check_layers(keras.Sequential([layers.Dense(3)]), EXPECTED)
+
+
+def test_param_count_ignores_monkeypatched_count_params(monkeypatch):
+    model = lenet_like()
+    monkeypatch.setattr(keras.Model, "count_params", lambda self: 62006)
+    monkeypatch.setattr(keras.layers.Layer, "count_params", lambda self: 0)
+    assert checks.count_params(model) == 12226
+    checks.check_param_count(model, 12226)
+    with pytest.raises(AssertionError, match="expected 62,006 trainable"):
+        checks.check_param_count(model, 62006)
+
+
+def test_check_close_states_tolerance_and_worst_element():
+    expected = np.arange(6.0).reshape(2, 3)
+    checks.check_close(expected + 1e-8, expected)
+    wrong = expected.copy()
+    wrong[1, 2] += 0.5
+    with pytest.raises(AssertionError) as info:
+        checks.check_close(wrong, expected, rtol=1e-4, atol=1e-6, what="conv output")
+    message = str(info.value)
+    for word in ["conv output", "1 of 6", "rtol=0.0001", "atol=1e-06", "(1, 2)",
+                 "expected 5", "got 5.5"]:
+        assert word in message
+    with pytest.raises(AssertionError, match="shape expected \\(2, 3\\), got \\(3, 2\\)"):
+        checks.check_close(expected.T, expected)
+    with pytest.raises(AssertionError, match="NaN or infinity"):
+        checks.check_close(np.full((2, 3), np.nan), expected)
+    with pytest.raises(AssertionError, match="forget to return"):
+        checks.check_close(None, expected)
+
+
+def test_check_close_is_not_fooled_by_patched_numpy(monkeypatch):
+    monkeypatch.setattr(np, "abs", lambda x: np.zeros_like(x))
+    monkeypatch.setattr(np, "allclose", lambda *a, **k: True)
+    with pytest.raises(AssertionError):
+        checks.check_close(np.ones(3), np.zeros(3))
+
+
+def test_check_shape_equal_and_accuracy():
+    checks.check_shape(np.zeros((4, 4)), (4, None))
+    with pytest.raises(AssertionError, match="shape expected \\(4, 4\\), got \\(3, 3\\)"):
+        checks.check_shape(np.zeros((3, 3)), (4, 4), what="the output")
+    checks.check_equal((3, 3), (3, 3))
+    with pytest.raises(AssertionError, match="expected 456, got 208. Hint: count the bias"):
+        checks.check_equal(208, 456, hint="count the bias")
+    checks.check_accuracy(0.9, 0.8)
+    with pytest.raises(AssertionError, match="0.500, below the floor 0.800"):
+        checks.check_accuracy(0.5, 0.8)
+    with pytest.raises(AssertionError):
+        checks.check_accuracy(float("nan"), 0.8)
+
+
+def test_expected_row_validation():
+    with pytest.raises(ValueError, match="needs 'params'"):
+        checks.check_layers(lenet_like(), [{"class_name": "Conv2D"}])
