@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import json
+import os
 import sys
 import warnings
 from pathlib import Path
 
-from autograder import notebooks, settings
+from autograder import notebooks, sandbox, settings
 from autograder.course import Course, CourseError, Outcome
-
-STATUS_FILE = "grading_status.json"
+from autograder.parallel import Limits
 
 
 def _course(args) -> Course:
@@ -30,22 +29,10 @@ def _print_table(course: Course, lessons, reasons: dict) -> None:
               f"{row['score']:>5g} / {row['max_score']:<5g}  {note}")
 
 
-def _load_status(course: Course) -> dict:
-    path = course.root / STATUS_FILE
-    return json.loads(path.read_text()) if path.exists() else {}
-
-
-def _save_status(course: Course, outcomes: list[Outcome]) -> None:
-    status = _load_status(course)
-    for o in outcomes:
-        status.setdefault(o.lesson, {})[o.student] = {"ok": o.ok, "reason": o.reason}
-    (course.root / STATUS_FILE).write_text(json.dumps(status, indent=1, sort_keys=True))
-
-
 def _reasons(course: Course) -> dict:
-    return {(lesson, student): entry["reason"]
-            for lesson, students in _load_status(course).items()
-            for student, entry in students.items() if not entry["ok"]}
+    return {(lesson, student): entry.get("reason", "")
+            for lesson, students in course.load_status().items()
+            for student, entry in students.items() if not entry.get("ok", True)}
 
 
 def cmd_tidy(args) -> int:
@@ -69,30 +56,49 @@ def cmd_release(args) -> int:
     return 0
 
 
-def grade_lessons(course: Course, lessons) -> list[Outcome]:
+def grade_lessons(course: Course, lessons, workers=None, scheduler=None, force=False,
+                  limits: Limits | None = None) -> list[Outcome]:
+    """Grade every lesson's submissions with a progress bar and one line per submission."""
+    from tqdm import tqdm
+
     outcomes = []
     for lesson in lessons:
         students = course.students(lesson)
         if not students:
             print(f"{lesson}: no submissions in {course.submissions}")
             continue
-        print(f"{lesson}: grading {len(students)} submission(s)")
+        where = f"Dask cluster {scheduler}" if scheduler else (
+            f"{workers or os.cpu_count()} local worker(s)")
+        print(f"{lesson}: {len(students)} submission(s) on {where}", flush=True)
+        with tqdm(total=len(students), unit="submission", leave=False,
+                  disable=not sys.stderr.isatty()) as bar:
+            def progress(outcome: Outcome):
+                detail = f"{outcome.score:g}/{outcome.max_score:g}"
+                if not outcome.ok:
+                    detail = f"0 (not graded: {outcome.reason})"
+                elif outcome.reason:
+                    detail += f" ({outcome.reason})"
+                bar.write(f"  {outcome.student}: {detail} [{outcome.seconds:.0f} s]")
+                bar.update()
 
-        def progress(outcome: Outcome, total=len(students), done=[0]):
-            done[0] += 1
-            detail = (f"{outcome.score:g}/{outcome.max_score:g}" if outcome.ok
-                      else f"0 (not graded: {outcome.reason})")
-            print(f"  [{done[0]}/{total}] {outcome.student}: {detail}", flush=True)
-
-        outcomes += course.grade(lesson, progress=progress)
-    _save_status(course, outcomes)
+            graded = course.grade(lesson, workers=workers, scheduler=scheduler, force=force,
+                                  limits=limits, progress=progress)
+        resumed = [o for o in graded if o.resumed]
+        if resumed:
+            print(f"  {len(resumed)} submission(s) already graded in this version, kept "
+                  "(use --force to regrade)")
+        outcomes += graded
     return outcomes
 
 
 def cmd_grade(args) -> int:
     course = _course(args)
     lessons = course.resolve_lessons([args.lesson])
-    outcomes = grade_lessons(course, lessons)
+    limits = Limits(cell_timeout=args.cell_timeout, notebook_timeout=args.notebook_timeout,
+                    memory_bytes=int(args.memory_gib * 2**30),
+                    max_processes=args.max_processes)
+    print(f"sandbox: {sandbox.describe()}")
+    outcomes = grade_lessons(course, lessons, args.workers, args.scheduler, args.force, limits)
     if not outcomes:
         raise CourseError(f"nothing to grade: no submissions for {', '.join(lessons)} in "
                           f"{course.submissions}")
@@ -100,6 +106,15 @@ def cmd_grade(args) -> int:
     print(f"graded {len(outcomes) - len(failed)} submission(s); {len(failed)} could not be "
           "executed and got zero (reasons above)")
     return 0 if len(failed) < len(outcomes) else 1
+
+
+def cmd_report(args) -> int:
+    from autograder.report import write_report
+
+    course = _course(args)
+    for lesson in course.resolve_lessons([args.lesson]):
+        print(write_report(course, lesson, Path(args.output) / lesson))
+    return 0
 
 
 def cmd_feedback(args) -> int:
@@ -141,7 +156,26 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("grade", help="autograde every submission of a lesson (fast profile)")
     p.add_argument("lesson", help="lesson name or number, or 'all'")
     p.add_argument("--submissions", help="folder of <student>/<lesson>/ (default: submitted/)")
+    p.add_argument("--workers", type=int, default=None,
+                   help="local worker processes (default: number of cores; 1: sequential)")
+    p.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786")
+    p.add_argument("--force", action="store_true",
+                   help="regrade submissions already graded in their current version")
+    defaults = Limits()
+    p.add_argument("--cell-timeout", type=int, default=defaults.cell_timeout,
+                   help="seconds per cell (default: %(default)s)")
+    p.add_argument("--notebook-timeout", type=int, default=defaults.notebook_timeout,
+                   help="seconds per notebook (default: %(default)s)")
+    p.add_argument("--memory-gib", type=float, default=defaults.memory_bytes / 2**30,
+                   help="memory cap per submission in GiB (default: %(default)s)")
+    p.add_argument("--max-processes", type=int, default=defaults.max_processes,
+                   help="processes+threads cap per submission (default: %(default)s)")
     p.set_defaults(func=cmd_grade)
+
+    p = sub.add_parser("report", help="per-exercise pass rates, score histogram, problems")
+    p.add_argument("lesson", nargs="?", default="all")
+    p.add_argument("--output", default="reports", help="folder (default: reports/)")
+    p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("feedback", help="write HTML feedback for graded submissions")
     p.add_argument("lesson", help="lesson name or number, or 'all'")

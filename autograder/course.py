@@ -9,14 +9,20 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import io
+import html
+import json
 import logging
 import os
+import shutil
 import sys
-from dataclasses import dataclass
+import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder import notebooks, settings
+from autograder import settings
+from autograder.parallel import GradeResult, GradeTask, Limits, execute
+
+STATUS_FILE = "grading_status.json"
 
 
 class CourseError(Exception):
@@ -33,9 +39,12 @@ class Outcome:
     score: float = 0.0
     max_score: float = 0.0
     reason: str = ""
+    flags: list = field(default_factory=list)
+    seconds: float = 0.0
+    resumed: bool = False   # graded by an earlier run, same submission: not regraded
 
 
-def _ensure_tools_on_path() -> None:
+def ensure_tools_on_path() -> None:
     # nbgrader runs `alembic` from PATH when it creates a gradebook; called through a
     # virtual environment's interpreter without activation, PATH lacks the venv's bin/.
     bin_dir = str(Path(sys.executable).parent)
@@ -53,7 +62,7 @@ class Course:
                               f"{settings.SOURCE_DIRECTORY}/ folder")
         self.submissions = (Path(submissions).resolve() if submissions
                             else self.root / "submitted")
-        _ensure_tools_on_path()
+        ensure_tools_on_path()
 
     # -- nbgrader plumbing -------------------------------------------------------------
     def _api(self):
@@ -124,60 +133,109 @@ class Course:
                 raise CourseError(f"{lesson} is not in the gradebook yet: run "
                                   f"`python -m autograder release {lesson}` first") from None
 
-    def _precheck(self, lesson: str, student: str) -> str:
-        """A reason the submission cannot be graded, or '' if it looks gradable."""
-        folder = self.submissions / student / lesson
-        expected = sorted(p.name for p in (self.root / settings.RELEASE_DIRECTORY
-                                            / lesson).glob("*.ipynb"))
-        found = sorted(p.name for p in folder.glob("*.ipynb"))
-        missing = sorted(set(expected) - set(found))
-        if missing:
-            return (f"missing notebook {', '.join(missing)} (found: "
-                    f"{', '.join(found) or 'nothing'})")
-        for name in found:
-            try:
-                notebooks.read(folder / name)
-            except Exception as error:  # nbformat raises several kinds for bad files
-                return f"{name} is not a readable notebook ({type(error).__name__}: {error})"
-        return ""
+    def template_gradebook(self, lesson: str) -> tuple[bytes, list[str]]:
+        """A gradebook holding only ``lesson``'s definition (what a worker needs), and the
+        names of the lesson's notebooks. Made by releasing the source in a throwaway
+        course, so no student's data ever leaves the coordinator."""
+        with tempfile.TemporaryDirectory() as tmp:
+            shutil.copytree(self.root / settings.SOURCE_DIRECTORY / lesson,
+                            Path(tmp) / settings.SOURCE_DIRECTORY / lesson)
+            Course(tmp).release([lesson])
+            names = sorted(p.name for p in (Path(tmp) / settings.RELEASE_DIRECTORY / lesson)
+                           .glob("*.ipynb"))
+            return (Path(tmp) / settings.GRADEBOOK).read_bytes(), names
 
-    def grade_one(self, lesson: str, student: str) -> Outcome:
-        """Autograde one submission into the gradebook, never raising for its content."""
-        reason = self._precheck(lesson, student)
-        if not reason:
-            os.environ[settings.PROFILE_ENV] = "fast"  # inherited by the kernels
-            with contextlib.redirect_stdout(io.StringIO()):
-                result = self._api().autograde(lesson, student, force=True, create=True)
-            if not result["success"]:
-                reason = self._failure(result)
-        if reason:
-            self._record_zero(lesson, student)
-            score, max_score = self.score(lesson, student)
-            return Outcome(student, lesson, ok=False, score=score, max_score=max_score,
-                           reason=reason)
-        score, max_score = self.score(lesson, student)
-        return Outcome(student, lesson, ok=True, score=score, max_score=max_score)
+    def hidden_paths(self) -> list[str]:
+        """What student code must not see: answers, hidden tests, other students' work."""
+        repository = Path(__file__).resolve().parents[1]
+        paths = [self.root / name for name in (settings.SOURCE_DIRECTORY, settings.GRADEBOOK,
+                                               "submitted", "autograded", "feedback",
+                                               STATUS_FILE)]
+        paths += [self.submissions, repository / settings.SOURCE_DIRECTORY,
+                  repository / "tests", repository / settings.GRADEBOOK]
+        return sorted({str(p) for p in paths})
 
-    def grade(self, lesson: str, progress=None) -> list[Outcome]:
-        """Grade every student who submitted ``lesson``; one bad submission never stops
-        the others."""
+    def grade(self, lesson: str, workers: int | None = None, scheduler: str | None = None,
+              force: bool = False, limits: Limits | None = None, progress=None) -> list[Outcome]:
+        """Grade every student who submitted ``lesson``, side by side.
+
+        Args:
+            workers: local processes (default: the number of cores; 1 = one at a time).
+            scheduler: a Dask scheduler address; the submissions run on that cluster.
+            force: regrade submissions already graded in their current version (by
+                default a rerun only grades what is new or changed, so an interrupted
+                batch resumes where it stopped).
+            limits: per-submission time, memory and process limits.
+            progress: called with each :class:`Outcome` as it completes.
+
+        Returns:
+            One outcome per student, in student order.
+        """
         self._check_released(lesson)
-        outcomes = []
-        for student in self.students(lesson):
-            outcome = self.grade_one(lesson, student)
-            outcomes.append(outcome)
+        students = self.students(lesson)
+        status = self.load_status().get(lesson, {})
+        template, names = self.template_gradebook(lesson)
+        tasks, outcomes = [], {}
+        graded = set(self.graded_students(lesson))
+        for student in students:
+            folder = self.submissions / student / lesson
+            files = {p.name: p.read_bytes() for p in sorted(folder.iterdir())
+                     if p.is_file() and p.suffix == ".ipynb"}
+            task = GradeTask(lesson, student, files, template, names, self.hidden_paths(),
+                             limits or Limits())
+            previous = status.get(student, {})
+            if not force and student in graded and previous.get("digest") == task.digest:
+                score, max_score = self.score(lesson, student)
+                outcomes[student] = Outcome(student, lesson, previous.get("ok", True), score,
+                                            max_score, previous.get("reason", ""),
+                                            previous.get("flags", []), resumed=True)
+                continue
+            tasks.append(task)
+        for result in execute(tasks, workers=workers, scheduler=scheduler):
+            self.store(result)
+            score, max_score = self.score(lesson, result.student)
+            outcome = Outcome(result.student, lesson, result.ok, score, max_score,
+                              result.reason, result.flags, result.seconds)
+            outcomes[result.student] = outcome
             if progress:
                 progress(outcome)
-        return outcomes
+        return [outcomes[s] for s in students]
 
-    def _record_zero(self, lesson: str, student: str) -> None:
-        """An ungradable submission still gets a gradebook entry: every cell at zero,
-        replacing any earlier grade, so the gradebook matches what was submitted."""
+    def store(self, result: GradeResult) -> None:
+        """Write one result: gradebook entry (replacing any earlier one), autograded
+        notebooks, status. Safe to repeat; an interrupted store is redone on resume."""
+        lesson, student = result.lesson, result.student
         with self.gradebook() as gb:
             gb.update_or_create_student(student)
             with contextlib.suppress(Exception):
                 gb.remove_submission(lesson, student)
             gb.add_submission(lesson, student)
+            for key, (score, _) in result.cells.items():
+                notebook, grade_id = key.split("/", 1)
+                grade = gb.find_grade(grade_id, notebook, lesson, student)
+                grade.auto_score = score
+                grade.needs_manual_grade = False
+            gb.db.commit()
+        folder = self.root / "autograded" / student / lesson
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        for name, raw in result.autograded.items():
+            (folder / name).write_bytes(raw)
+        self.save_status(lesson, student, {
+            "digest": result.digest, "ok": result.ok, "reason": result.reason,
+            "flags": result.flags, "seconds": round(result.seconds, 1),
+            "sandbox": result.sandbox})
+
+    def load_status(self) -> dict:
+        path = self.root / STATUS_FILE
+        return json.loads(path.read_text()) if path.exists() else {}
+
+    def save_status(self, lesson: str, student: str, entry: dict) -> None:
+        status = self.load_status()
+        status.setdefault(lesson, {})[student] = entry
+        temporary = self.root / (STATUS_FILE + ".tmp")
+        temporary.write_text(json.dumps(status, indent=1, sort_keys=True))
+        os.replace(temporary, self.root / STATUS_FILE)  # atomic: a kill leaves old or new
 
     def score(self, lesson: str, student: str) -> tuple[float, float]:
         with self.gradebook() as gb:
@@ -189,10 +247,19 @@ class Course:
         """HTML feedback for every graded student; returns ``(student, problem)`` pairs."""
         api = self._api()
         problems = []
+        status = self.load_status().get(lesson, {})
         for student in self.graded_students(lesson):
-            result = api.generate_feedback(lesson, student, force=True)
-            if not result["success"]:
-                problems.append((student, self._failure(result)))
+            if any((self.root / "autograded" / student / lesson).glob("*.ipynb")):
+                result = api.generate_feedback(lesson, student, force=True)
+                if not result["success"]:
+                    problems.append((student, self._failure(result)))
+            else:  # nothing could be executed: the feedback is the reason
+                reason = status.get(student, {}).get("reason", "it could not be graded")
+                folder = self.root / "feedback" / student / lesson
+                folder.mkdir(parents=True, exist_ok=True)
+                (folder / f"{lesson}.html").write_text(
+                    f"<html><body><h1>{html.escape(lesson)}: 0 points</h1><p>Your submission "
+                    f"could not be graded: {html.escape(reason)}</p></body></html>")
         return problems
 
     def graded_students(self, lesson: str) -> list[str]:

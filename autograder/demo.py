@@ -38,7 +38,8 @@ def make_samples(course: Course, lessons, destination: Path) -> None:
                 notebooks.write(nb, destination / student / lesson / released_path.name)
 
 
-def run_demo(repository: Path, workspace: Path | None = None, lessons=None) -> int:
+def run_demo(repository: Path, workspace: Path | None = None, lessons=None,
+             workers: int | None = None) -> int:
     """Release every lesson into a fresh course, grade the samples, print the table."""
     from autograder.cli import grade_lessons, _print_table, _reasons
 
@@ -61,7 +62,7 @@ def run_demo(repository: Path, workspace: Path | None = None, lessons=None) -> i
     course.release(chosen)
     print(f"released {len(chosen)} lesson(s): {', '.join(chosen)}")
     make_samples(course, chosen, course.submissions)
-    outcomes = grade_lessons(course, chosen)
+    outcomes = grade_lessons(course, chosen, workers=workers)
     for lesson in chosen:
         course.feedback(lesson)
     print()

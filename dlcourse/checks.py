@@ -343,3 +343,21 @@ def check_accuracy(accuracy: float, floor: float, what: str = "test accuracy") -
         raise AssertionError(f"{what} is {accuracy:.3f}, below the floor {floor:.3f}. Check "
                              "the loss and the labels, the learning rate and the number of "
                              "epochs.")
+
+
+class _ReadOnlyModule(type(builtins)):
+    """This module's type: its functions cannot be replaced from a notebook, so a
+    student's ``checks.check_close = lambda *a: None`` fails loudly instead of silently
+    switching a graded check off."""
+
+    def __setattr__(self, name, value):
+        raise AttributeError(f"dlcourse.checks is read-only: {name!r} cannot be replaced "
+                             "(the graded checks must run as written)")
+
+    def __delattr__(self, name):
+        raise AttributeError(f"dlcourse.checks is read-only: {name!r} cannot be deleted")
+
+
+import sys as _sys  # noqa: E402
+
+_sys.modules[__name__].__class__ = _ReadOnlyModule

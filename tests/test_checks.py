@@ -157,3 +157,21 @@ def test_check_shape_equal_and_accuracy():
 def test_expected_row_validation():
     with pytest.raises(ValueError, match="needs 'params'"):
         checks.check_layers(lenet_like(), [{"class_name": "Conv2D"}])
+
+
+def test_checks_cannot_be_replaced_from_a_notebook():
+    original = checks.check_close
+    with pytest.raises(AttributeError, match="read-only: 'check_close' cannot be replaced"):
+        checks.check_close = lambda *args, **kwargs: None
+    with pytest.raises(AttributeError, match="cannot be deleted"):
+        del checks.check_layers
+    assert checks.check_close is original
+
+
+def test_checks_resist_patched_builtins(monkeypatch):
+    import builtins
+
+    monkeypatch.setattr(builtins, "len", lambda obj: 0)
+    monkeypatch.setattr(builtins, "isinstance", lambda obj, cls: True)
+    with pytest.raises(AssertionError, match="expected 3 layers, got 4"):
+        checks.check_layers(lenet_like(), EXPECTED[:3])

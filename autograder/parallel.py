@@ -1,0 +1,258 @@
+"""Grading many submissions side by side, each in its own sandboxed scratch course.
+
+A :class:`GradeTask` carries everything a worker needs as bytes (the submission, a
+gradebook holding only the lesson's definition), so it runs the same on a local process
+pool and on a Dask cluster. The worker grades with nbgrader in a scratch directory and
+returns a :class:`GradeResult`; only the coordinator writes the real gradebook. Sequential
+grading runs the very same task function, so both give identical grades.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from autograder import sandbox
+
+KERNEL_NAME = "dlcourse-sandbox"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-submission limits. Defaults suit Keras training in the fast profile."""
+
+    cell_timeout: int = 300          # seconds per cell (an infinite loop ends here)
+    notebook_timeout: int = 1200     # seconds for the whole notebook
+    memory_bytes: int = 4 * 2**30    # the kernel and its children
+    max_processes: int = 512         # processes and threads (TensorFlow starts dozens)
+
+
+@dataclass
+class GradeTask:
+    lesson: str
+    student: str
+    files: dict                      # notebook name -> bytes as submitted
+    template_gradebook: bytes        # sqlite file holding only the lesson's definition
+    notebooks: list                  # notebook names the lesson expects
+    hide: list                       # coordinator paths student code must not see
+    limits: Limits = field(default_factory=Limits)
+
+    @property
+    def digest(self) -> str:
+        return submission_digest(self.files)
+
+
+@dataclass
+class GradeResult:
+    lesson: str
+    student: str
+    digest: str
+    ok: bool
+    reason: str = ""
+    cells: dict = field(default_factory=dict)      # "notebook/grade_id" -> [score, max]
+    autograded: dict = field(default_factory=dict)  # notebook name -> bytes
+    seconds: float = 0.0
+    flags: list = field(default_factory=list)       # "timeout", "crash", "memory", ...
+    sandbox: str = ""
+
+    @property
+    def score(self) -> float:
+        return sum(s for s, _ in self.cells.values())
+
+
+def submission_digest(files: dict) -> str:
+    digest = hashlib.sha256()
+    for name in sorted(files):
+        digest.update(name.encode() + b"\0" + files[name] + b"\0")
+    return digest.hexdigest()
+
+
+def scratch_base() -> Path:
+    base = Path(tempfile.gettempdir()) / "dlcourse-grading"
+    base.mkdir(mode=0o711, exist_ok=True)
+    return base
+
+
+def precheck(task: GradeTask) -> str:
+    """A reason the submission cannot be executed at all, or '' if it looks gradable."""
+    import nbformat
+
+    if not task.files:
+        return "empty submission folder: no notebook found"
+    missing = sorted(set(task.notebooks) - set(task.files))
+    if missing:
+        return (f"missing notebook {', '.join(missing)} (found: "
+                f"{', '.join(sorted(task.files)) or 'nothing'})")
+    for name in task.notebooks:
+        raw = task.files[name]
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as error:
+            return f"{name} is not UTF-8 text ({error.reason} at byte {error.start})"
+        try:
+            nb = nbformat.reads(text, as_version=4)
+            nbformat.validate(nb)
+        except Exception as error:  # nbformat raises several kinds for bad files
+            first = str(error).strip().splitlines()[0][:200] if str(error).strip() else ""
+            return f"{name} is not a valid notebook ({type(error).__name__}: {first})"
+    return ""
+
+
+def _kernelspec(scratch: Path, config_path: Path) -> None:
+    folder = scratch / "jupyter" / "kernels" / KERNEL_NAME
+    folder.mkdir(parents=True)
+    argv = [sys.executable, "-m", "autograder.sandbox", str(config_path), "--",
+            sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    (folder / "kernel.json").write_text(json.dumps(
+        {"argv": argv, "display_name": "dlcourse sandbox", "language": "python"}))
+
+
+def run_task(task: GradeTask) -> GradeResult:
+    """Grade one submission in a fresh scratch course. Never raises for its content."""
+    started = time.perf_counter()
+    result = GradeResult(task.lesson, task.student, task.digest, ok=False)
+    reason = precheck(task)
+    if reason:
+        result.reason, result.flags = reason, ["invalid"]
+        return result
+    scratch = Path(tempfile.mkdtemp(prefix="task-", dir=scratch_base()))
+    cgroup = f"dlcourse/{scratch.name}"
+    try:
+        course = scratch / "course"
+        folder = course / "submitted" / task.student / task.lesson
+        folder.mkdir(parents=True)
+        (course / "gradebook.db").write_bytes(task.template_gradebook)
+        for name, raw in task.files.items():
+            (folder / name).write_bytes(raw)
+        config = sandbox.SandboxConfig(
+            memory_bytes=task.limits.memory_bytes, max_processes=task.limits.max_processes,
+            scratch_base=str(scratch_base()), hide=list(task.hide),
+            cgroup_name=cgroup if sandbox.cgroups_available() else "",
+            state_file=str(scratch / "sandbox-state.json"))
+        config.save(scratch / "sandbox.json")
+        _kernelspec(scratch, scratch / "sandbox.json")
+        (scratch / "runtime").mkdir()
+        env = dict(os.environ, JUPYTER_PATH=str(scratch / "jupyter"),
+                   JUPYTER_RUNTIME_DIR=str(scratch / "runtime"), DLCOURSE_PROFILE="fast",
+                   TF_CPP_MIN_LOG_LEVEL="2")
+        command = [sys.executable, "-m", "autograder.worker", str(scratch), task.lesson,
+                   task.student, str(task.limits.cell_timeout)]
+        try:
+            process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
+                                       stderr=subprocess.PIPE, start_new_session=True)
+            _, stderr = process.communicate(timeout=task.limits.notebook_timeout)
+        except subprocess.TimeoutExpired:
+            _kill_session(process)
+            result.reason = (f"stopped after {task.limits.notebook_timeout} s (the notebook "
+                             "time limit): look for an endless loop or a very long training")
+            result.flags.append("timeout")
+            return result
+        finally:
+            usage = sandbox.cgroup_report(cgroup) if config.cgroup_name else {}
+            sandbox.cgroup_cleanup(cgroup) if config.cgroup_name else None
+        state_file = scratch / "sandbox-state.json"
+        if state_file.exists() and state_file.read_text():
+            result.sandbox = ",".join(json.loads(state_file.read_text()).get("layers", []))
+        outcome_file = scratch / "result.json"
+        if not outcome_file.exists():
+            tail = stderr.decode("utf-8", "replace").strip().splitlines()[-3:]
+            result.reason = "the grader's worker failed: " + " | ".join(tail)
+            result.flags.append("crash")
+            return result
+        outcome = json.loads(outcome_file.read_text())
+        result.cells = outcome["cells"]
+        for name in task.notebooks:
+            path = course / "autograded" / task.student / task.lesson / name
+            if path.exists():
+                result.autograded[name] = path.read_bytes()
+        result.ok = outcome["success"] and bool(result.cells)
+        notes = outcome.get("notes", [])
+        if usage.get("memory_limit_hit"):
+            notes.append(f"the kernel reached the memory cap "
+                         f"({task.limits.memory_bytes / 2**30:g} GiB)")
+            result.flags.append("memory")
+        if usage.get("process_limit_hit"):
+            notes.append(f"the kernel reached the process cap ({task.limits.max_processes})")
+            result.flags.append("processes")
+        result.flags += outcome.get("flags", [])
+        if not result.ok:
+            notes.insert(0, outcome.get("error") or "nbgrader could not grade it")
+        result.reason = "; ".join(dict.fromkeys(notes))
+        return result
+    finally:
+        result.seconds = time.perf_counter() - started
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _kill_session(process) -> None:
+    import signal
+
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.wait()
+
+
+def _safe_run(task: GradeTask) -> GradeResult:
+    try:
+        return run_task(task)
+    except Exception as error:  # a grader bug must not stop the batch either
+        return GradeResult(task.lesson, task.student, task.digest, ok=False,
+                           reason=f"internal grader error: {type(error).__name__}: {error}",
+                           flags=["crash"])
+
+
+def execute(tasks: list[GradeTask], workers: int | None = None, scheduler: str | None = None):
+    """Run tasks and yield results as they complete.
+
+    Args:
+        workers: local worker processes (default: the number of cores); 1 runs the tasks
+            one after another in this process.
+        scheduler: address of a Dask scheduler (``tcp://host:8786``); the tasks then run on
+            that cluster's workers, which need this package installed.
+    """
+    if not tasks:
+        return
+    if scheduler:
+        from distributed import Client, as_completed
+
+        with Client(scheduler) as client:
+            futures = client.map(_safe_run, tasks, pure=False, key=[
+                f"grade-{t.lesson}-{t.student}-{t.digest[:8]}" for t in tasks])
+            for future in as_completed(futures):
+                try:
+                    yield future.result()
+                except Exception as error:  # a lost worker, a killed task
+                    task = tasks[futures.index(future)]
+                    yield GradeResult(task.lesson, task.student, task.digest, ok=False,
+                                      reason=f"the cluster lost this task: {error}",
+                                      flags=["crash"])
+        return
+    workers = workers or os.cpu_count() or 1
+    if workers == 1 or len(tasks) == 1:
+        for task in tasks:
+            yield _safe_run(task)
+        return
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    import multiprocessing
+
+    # "spawn": workers start clean, without the coordinator's open gradebook connection.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=context) as pool:
+        futures = {pool.submit(_safe_run, task): task for task in tasks}
+        for future in as_completed(futures):
+            try:
+                yield future.result()
+            except Exception as error:  # the worker process itself died
+                task = futures[future]
+                yield GradeResult(task.lesson, task.student, task.digest, ok=False,
+                                  reason=f"the grading worker died: {error}", flags=["crash"])

@@ -1,0 +1,85 @@
+"""``python -m autograder.worker SCRATCH LESSON STUDENT CELL_TIMEOUT``: nbgrader autograde
+of one submission inside a scratch course, in its own process (so a crash or a kill here
+never reaches the coordinator). Writes ``SCRATCH/result.json``."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import logging
+import os
+import sys
+import warnings
+from pathlib import Path
+
+CRASH_WORDS = ("DeadKernelError", "Kernel died", "kernel died", "UnresponsiveKernelError")
+
+
+def _error_outputs(nb) -> list[str]:
+    return [o.get("ename", "") for c in nb.cells if c.cell_type == "code"
+            for o in c.get("outputs", []) if o.get("output_type") == "error"]
+
+
+def main(scratch: str, lesson: str, student: str, cell_timeout: int) -> None:
+    warnings.filterwarnings("ignore")
+    from nbgrader.api import Gradebook
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+    from traitlets.config import Config
+
+    from autograder import notebooks
+    from autograder.course import ensure_tools_on_path
+    from autograder.parallel import KERNEL_NAME
+
+    ensure_tools_on_path()
+    course = Path(scratch) / "course"
+    config = Config()
+    config.CourseDirectory.root = str(course)
+    config.CourseDirectory.db_url = f"sqlite:///{course / 'gradebook.db'}"
+    config.Execute.timeout = cell_timeout
+    config.Execute.kernel_name = KERNEL_NAME
+    config.Application.log_level = logging.ERROR
+    api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
+    with contextlib.redirect_stdout(io.StringIO()):
+        outcome = api.autograde(lesson, student, force=True, create=True)
+    log = (outcome.get("error") or "") + "\n" + (outcome.get("log") or "")
+    result = {"success": bool(outcome["success"]), "cells": {}, "flags": [], "notes": []}
+    if any(word in log for word in CRASH_WORDS):
+        result["flags"].append("crash")
+        result["notes"].append("the kernel died while running the notebook (a crash, "
+                               "os._exit, or the memory cap); later cells were not run")
+    if not outcome["success"]:
+        lines = [l.strip() for l in log.splitlines() if l.strip()]
+        errors = [l for l in lines if "rror" in l]
+        result["error"] = (errors or lines or ["unknown error"])[-1][:400]
+    from autograder.tamper import scan_notebook
+
+    submitted = course / "submitted" / student / lesson
+    for path in sorted(submitted.glob("*.ipynb")):
+        hits = scan_notebook(notebooks.read(path))
+        if hits:
+            result["flags"].append("tamper")
+            result["notes"].append("code that may switch checks off, for review: "
+                                   + "; ".join(hits[:3]))
+    folder = course / "autograded" / student / lesson
+    for path in sorted(folder.glob("*.ipynb")):
+        names = _error_outputs(notebooks.read(path))
+        if "CellTimeoutError" in names or "TimeoutError" in names:
+            result["flags"].append("timeout")
+            result["notes"].append(f"a cell ran longer than {cell_timeout} s and was stopped")
+        if "SystemExit" in names:
+            result["notes"].append("the notebook called sys.exit()")
+    if outcome["success"]:
+        with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+            submission = gb.find_submission(lesson, student)
+            for notebook in submission.notebooks:
+                for grade in notebook.grades:
+                    if grade.cell.max_score:
+                        key = f"{notebook.name}/{grade.name}"
+                        result["cells"][key] = [float(grade.score), float(grade.max_score)]
+    Path(scratch, "result.json").write_text(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]))

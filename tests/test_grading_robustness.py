@@ -1,0 +1,269 @@
+"""A whole class graded with the sandboxed parallel grader: a corpus of broken and hostile
+submissions, each graded with a reason while the batch goes on; parallel, sequential and
+Dask grading agree; an interrupted batch resumes without lost or duplicated grades."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder import notebooks
+from autograder.parallel import Limits
+from tests.conftest import GradedLesson, ROOT
+
+LESSON = "99_sample"
+NB = f"{LESSON}.ipynb"
+# Small limits so the corpus runs in about a minute; the real defaults are larger.
+TEST_LIMITS = Limits(cell_timeout=8, notebook_timeout=120, memory_bytes=768 * 2**20,
+                     max_processes=128)
+ESCAPE = Path("/tmp/dlcourse-escape-test.txt")
+
+
+def _released_source(course):
+    return (notebooks.read(course.root / "lessons" / LESSON / NB),
+            notebooks.read(course.root / "solutions" / LESSON / NB))
+
+
+def _with_code_cell(nb, code, index=2):
+    """The notebook with an extra plain code cell (student code) inserted."""
+    nb = nbformat.from_dict(nb)
+    nb.cells.insert(index, nbformat.v4.new_code_cell(code))
+    return nb
+
+
+def corpus(course) -> dict:
+    """student -> (what to write as the notebook, expected (score or None), words that must
+    appear in the reason or in the graded cells' feedback)."""
+    released, source = _released_source(course)
+    complete = notebooks.fill_in(released, source)
+    as_text = lambda nb: nbformat.writes(nb)  # noqa: E731
+
+    deleted = nbformat.from_dict(complete)
+    deleted.cells = [c for c in deleted.cells if notebooks.grade_id(c) != "test_square"]
+    duplicated = nbformat.from_dict(complete)
+    twin = nbformat.from_dict(next(c for c in duplicated.cells
+                                   if notebooks.grade_id(c) == "test_mean"))
+    twin.id = "twin"
+    duplicated.cells.append(twin)
+    edited = notebooks.fill_in(released, source, replacements={
+        "square": "def square(x):\n    return 0"})
+    for cell in edited.cells:
+        if notebooks.grade_id(cell) == "test_square":
+            cell.source = "pass  # the student deleted the check"
+    retyped = nbformat.from_dict(complete)
+    for cell in retyped.cells:
+        if notebooks.grade_id(cell) == "square":
+            cell.cell_type = "markdown"
+            cell.pop("outputs", None)
+            cell.pop("execution_count", None)
+    old_format = json.loads(as_text(complete))
+    old_format["nbformat"] = 3
+    hostile_paths = [ROOT / "escape.txt", ESCAPE, ROOT / "solutions" / "escape.txt"]
+    steal = ("import glob, json\n"
+             "found = []\n"
+             f"for pattern in ['{ROOT}/solutions/*/*.ipynb', '{course.root}/solutions/*/*.ipynb',"
+             f" '{course.root}/gradebook.db', '/tmp/dlcourse-grading/*/course/gradebook.db',"
+             f" '{course.submissions}/*/*/*.ipynb']:\n"
+             "    found += glob.glob(pattern)\n"
+             "print('visible:', found)\n"
+             "source = [c for p in found if p.endswith('.ipynb') "
+             "for c in json.load(open(p))['cells'] if 'BEGIN SOLUTION' in ''.join(c['source'])]\n"
+             "exec(''.join(source[0]['source']) if source else 'pass')\n")
+    return {
+        "ok-complete": (complete, 3, []),
+        "malformed-json": ('{"cells": [', 0, ["not a valid notebook", "NotJSONError"]),
+        "not-a-notebook": ('{"hello": 1}', 0, ["not a valid notebook"]),
+        "wrong-nbformat": (json.dumps(old_format), 0, ["not a valid notebook"]),
+        "non-utf8": (b"\xff\xfe\x00garbage", 0, ["not UTF-8"]),
+        "empty-folder": (None, 0, ["empty submission folder"]),
+        "deleted-graded-cell": (deleted, None, []),
+        "duplicated-grade-id": (duplicated, None, []),
+        "edited-test-cell": (edited, 2, ["square(3) should be 9"]),
+        "changed-cell-type": (retyped, None, []),
+        "infinite-loop": (_with_code_cell(complete, "while True:\n    pass"), 3,
+                          ["longer than 8 s"]),
+        "sys-exit": (_with_code_cell(complete, "import sys\nsys.exit(3)"), 3, ["sys.exit"]),
+        "os-exit": (_with_code_cell(complete, "import os\nos._exit(1)"), 0, ["kernel died"]),
+        "segfault": (_with_code_cell(complete, "import ctypes\nctypes.string_at(0)"), 0,
+                     ["kernel died"]),
+        "memory-blowup": (_with_code_cell(
+            complete, "import numpy as np\nhog = np.ones(3 * 2**30, dtype=np.uint8)"), 3,
+            ["MemoryError"]),
+        "process-flood": (_with_code_cell(
+            complete, "import subprocess\nkids = []\nfor _ in range(300):\n"
+                      "    kids.append(subprocess.Popen(['sleep', '600']))"), 3,
+            ["Resource temporarily unavailable"]),
+        "huge-output": (_with_code_cell(
+            complete, "import sys\nline = 'x' * 1023 + '\\n'\nfor _ in range(100 * 1024):\n"
+                      "    sys.stdout.write(line)"), 3, []),
+        "write-outside": (_with_code_cell(complete, "\n".join(
+            f"try:\n    open({str(p)!r}, 'w').write('escaped')\nexcept OSError as e:\n"
+            f"    print('refused', e)" for p in hostile_paths) + "\nopen('mine.txt', 'w')"
+            ".write('fine')"), 3, []),
+        "read-solutions": (notebooks.fill_in(released, source, replacements={
+            "square": steal}), 0, ["square"]),
+    }
+
+
+def _submit_corpus(course, items):
+    for student, (content, _, _) in items.items():
+        folder = course.submissions / student / LESSON
+        folder.mkdir(parents=True, exist_ok=True)
+        if content is None:
+            continue
+        raw = (content if isinstance(content, bytes) else content.encode()
+               if isinstance(content, str) else nbformat.writes(content).encode())
+        (folder / NB).write_bytes(raw)
+
+
+def test_hostile_corpus_is_graded_with_reasons_and_the_batch_goes_on(fixture_course):
+    ESCAPE.unlink(missing_ok=True)
+    items = corpus(fixture_course)
+    assert len(items) - 1 >= 15  # kinds of bad submission, besides the good one
+    _submit_corpus(fixture_course, items)
+    outcomes = {o.student: o for o in fixture_course.grade(LESSON, workers=2,
+                                                            limits=TEST_LIMITS)}
+    assert set(outcomes) == set(items)
+    graded = GradedLesson(fixture_course, LESSON, outcomes.values())
+    problems = []
+    for student, (_, expected, words) in items.items():
+        outcome = outcomes[student]
+        if outcome.max_score != 3:
+            problems.append(f"{student}: max score {outcome.max_score}")
+        if expected is not None and outcome.score != expected:
+            problems.append(f"{student}: score {outcome.score}, expected {expected} "
+                            f"({outcome.reason})")
+        feedback = outcome.reason
+        if outcome.ok:
+            feedback += " ".join(t for _, _, t in graded.cell_results(student).values())
+        for word in words:
+            if word.lower() not in feedback.lower():
+                problems.append(f"{student}: feedback lacks {word!r}: {feedback[-300:]}")
+    # nothing escaped the sandbox, nothing was read
+    escaped = [str(p) for p in (ROOT / "escape.txt", ESCAPE, ROOT / "solutions" / "escape.txt")
+               if p.exists()]
+    if escaped:
+        problems.append(f"files written outside the submission: {escaped}")
+    mine = fixture_course.root / "autograded" / "write-outside" / LESSON / "mine.txt"
+    if outcomes["write-outside"].flags or not outcomes["write-outside"].ok:
+        problems.append(f"write-outside: {outcomes['write-outside']}")
+    assert not mine.exists() or mine.read_text() == "fine"
+    huge = fixture_course.root / "autograded" / "huge-output" / LESSON / NB
+    if huge.exists() and huge.stat().st_size > 5 * 2**20:
+        problems.append(f"huge-output stored {huge.stat().st_size} bytes")
+    for student in ("infinite-loop",):
+        if "timeout" not in outcomes[student].flags:
+            problems.append(f"{student}: not flagged as timeout: {outcomes[student]}")
+    for student in ("os-exit", "segfault"):
+        if "crash" not in outcomes[student].flags:
+            problems.append(f"{student}: not flagged as crash: {outcomes[student]}")
+    assert not problems, "\n".join(problems)
+    # the gradebook is consistent: one submission per student, all in the export
+    rows = fixture_course.grade_rows([LESSON])
+    assert sorted(r["student"] for r in rows) == sorted(items)
+    status = fixture_course.load_status()[LESSON]
+    assert set(status) == set(items)
+    # feedback for every student, including the ones that could not be executed
+    assert not fixture_course.feedback(LESSON)
+    for student in items:
+        page = fixture_course.root / "feedback" / student / LESSON / f"{LESSON}.html"
+        assert page.exists(), student
+    assert "not UTF-8" in (fixture_course.root / "feedback" / "non-utf8" / LESSON
+                           / f"{LESSON}.html").read_text()
+
+
+def _class(course, count: int):
+    released, source = _released_source(course)
+    versions = [notebooks.fill_in(released, source),
+                notebooks.fill_in(released, source, only={"square"}),
+                released,
+                notebooks.fill_in(released, source, replacements={
+                    "mean": "def mean(values):\n    return 2"})]
+    for i in range(count):
+        notebooks.write(versions[i % len(versions)],
+                        course.submissions / f"student-{i:02d}" / LESSON / NB)
+
+
+def _cell_scores(course):
+    graded = GradedLesson(course, LESSON, [])
+    return {s: {g: r[0] for g, r in graded.cell_results(s).items()}
+            for s in course.graded_students(LESSON)}
+
+
+def test_parallel_sequential_and_dask_give_identical_grades(tmp_path):
+    from distributed import LocalCluster
+
+    from tests.conftest import FIXTURE_COURSE, make_course
+
+    courses = {}
+    for mode in ("sequential", "parallel", "dask"):
+        course = make_course(tmp_path / mode, FIXTURE_COURSE, [LESSON])
+        _class(course, 6)
+        courses[mode] = course
+    courses["sequential"].grade(LESSON, workers=1)
+    courses["parallel"].grade(LESSON, workers=2)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as cluster:
+        courses["dask"].grade(LESSON, scheduler=cluster.scheduler_address)
+    scores = {mode: _cell_scores(course) for mode, course in courses.items()}
+    assert len(scores["sequential"]) == 6
+    assert scores["sequential"] == scores["parallel"] == scores["dask"]
+    assert scores["sequential"]["student-00"] == {"test_square": 1, "test_mean": 1,
+                                                  "test_mean_hidden": 1}
+    assert scores["sequential"]["student-03"]["test_mean_hidden"] == 0
+
+
+def test_killed_batch_resumes_without_lost_or_duplicated_grades(fixture_course):
+    _class(fixture_course, 6)
+    status = fixture_course.root / "grading_status.json"
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    command = [sys.executable, "-m", "autograder", "grade", LESSON, "--workers", "1"]
+    process = subprocess.Popen(command, cwd=fixture_course.root, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               start_new_session=True)
+    deadline = time.time() + 300
+    while time.time() < deadline:  # kill as soon as two results are stored
+        if status.exists() and len(json.loads(status.read_text()).get(LESSON, {})) >= 2:
+            break
+        time.sleep(0.2)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    done_before = set(json.loads(status.read_text())[LESSON])
+    assert 2 <= len(done_before) < 6
+    result = subprocess.run(command, cwd=fixture_course.root, env=env, capture_output=True,
+                            text=True, timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"{len(done_before)} submission(s) already graded" in result.stdout
+    with fixture_course.gradebook() as gb:
+        submissions = gb.assignment_submissions(LESSON)
+        students = [s.student.id for s in submissions]
+    assert sorted(students) == [f"student-{i:02d}" for i in range(6)]  # none lost, no twins
+    scores = _cell_scores(fixture_course)
+    assert scores["student-00"]["test_mean_hidden"] == 1
+    assert scores["student-02"] == {"test_square": 0, "test_mean": 0, "test_mean_hidden": 0}
+
+
+def test_report_lists_pass_rates_histogram_and_problems(fixture_course, tmp_path):
+    from autograder.report import pass_rates, write_report
+
+    _class(fixture_course, 4)
+    notebooks.write(_with_code_cell(_released_source(fixture_course)[0],
+                                    "while True:\n    pass"),
+                    fixture_course.submissions / "looper" / LESSON / NB)
+    fixture_course.grade(LESSON, workers=2, limits=TEST_LIMITS)
+    rates = {gid: (passed, total) for gid, passed, total in pass_rates(fixture_course, LESSON)}
+    assert rates == {"test_square": (2, 5), "test_mean": (2, 5), "test_mean_hidden": (1, 5)}
+    assert pass_rates(fixture_course, LESSON)[0][0] == "test_mean_hidden"  # most failed first
+    text = write_report(fixture_course, LESSON, tmp_path / "report")
+    assert "| test_mean_hidden | 1/5 | 20 % |" in text
+    assert "| looper | timeout |" in text
+    png = (tmp_path / "report" / "scores.png").read_bytes()
+    assert png.startswith(b"\x89PNG") and len(png) > 1000
