@@ -21,6 +21,22 @@ def _error_outputs(nb) -> list[str]:
             for o in c.get("outputs", []) if o.get("output_type") == "error"]
 
 
+def _ungraded_errors(nb) -> list[str]:
+    """Errors raised by the student's own cells: they explain lost points elsewhere."""
+    from autograder.notebooks import is_graded_test
+
+    found = []
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code" or is_graded_test(cell):
+            continue
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error" and output.get("ename") not in (
+                    "NotImplementedError", "CellTimeoutError"):
+                found.append(f"cell {index} raised {output.get('ename')}: "
+                             f"{str(output.get('evalue', ''))[:120]}")
+    return found
+
+
 def main(scratch: str, lesson: str, student: str, cell_timeout: int) -> None:
     warnings.filterwarnings("ignore")
     from nbgrader.api import Gradebook
@@ -70,6 +86,9 @@ def main(scratch: str, lesson: str, student: str, cell_timeout: int) -> None:
             result["notes"].append(f"a cell ran longer than {cell_timeout} s and was stopped")
         if "SystemExit" in names:
             result["notes"].append("the notebook called sys.exit()")
+        errors = _ungraded_errors(notebooks.read(path))
+        if errors:
+            result["notes"].append("; ".join(errors[:3]))
     if outcome["success"]:
         with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
             submission = gb.find_submission(lesson, student)

@@ -67,12 +67,13 @@ def corpus(course) -> dict:
     old_format = json.loads(as_text(complete))
     old_format["nbformat"] = 3
     hostile_paths = [ROOT / "escape.txt", ESCAPE, ROOT / "solutions" / "escape.txt"]
-    steal = ("import glob, json\n"
+    steal = ("import glob, json, os\n"
              "found = []\n"
              f"for pattern in ['{ROOT}/solutions/*/*.ipynb', '{course.root}/solutions/*/*.ipynb',"
              f" '{course.root}/gradebook.db', '/tmp/dlcourse-grading/*/course/gradebook.db',"
              f" '{course.submissions}/*/*/*.ipynb']:\n"
              "    found += glob.glob(pattern)\n"
+             "found = [p for p in found if os.path.getsize(p) > 0]  # covered files read empty\n"
              "print('visible:', found)\n"
              "source = [c for p in found if p.endswith('.ipynb') "
              "for c in json.load(open(p))['cells'] if 'BEGIN SOLUTION' in ''.join(c['source'])]\n"
@@ -100,7 +101,7 @@ def corpus(course) -> dict:
         "process-flood": (_with_code_cell(
             complete, "import subprocess\nkids = []\nfor _ in range(300):\n"
                       "    kids.append(subprocess.Popen(['sleep', '600']))"), 3,
-            ["Resource temporarily unavailable"]),
+            ["process cap"]),
         "huge-output": (_with_code_cell(
             complete, "import sys\nline = 'x' * 1023 + '\\n'\nfor _ in range(100 * 1024):\n"
                       "    sys.stdout.write(line)"), 3, []),
@@ -109,7 +110,7 @@ def corpus(course) -> dict:
             f"    print('refused', e)" for p in hostile_paths) + "\nopen('mine.txt', 'w')"
             ".write('fine')"), 3, []),
         "read-solutions": (notebooks.fill_in(released, source, replacements={
-            "square": steal}), 0, ["square"]),
+            "square": steal}), 2, ["square(3) should be 9"]),
     }
 
 
@@ -156,6 +157,10 @@ def test_hostile_corpus_is_graded_with_reasons_and_the_batch_goes_on(fixture_cou
     if outcomes["write-outside"].flags or not outcomes["write-outside"].ok:
         problems.append(f"write-outside: {outcomes['write-outside']}")
     assert not mine.exists() or mine.read_text() == "fine"
+    stolen = notebooks.read(fixture_course.root / "autograded" / "read-solutions" / LESSON / NB)
+    printed = " ".join(o.get("text", "") for c in stolen.cells for o in c.get("outputs", []))
+    if "visible: []" not in printed:
+        problems.append(f"read-solutions saw files: {printed[:300]}")
     huge = fixture_course.root / "autograded" / "huge-output" / LESSON / NB
     if huge.exists() and huge.stat().st_size > 5 * 2**20:
         problems.append(f"huge-output stored {huge.stat().st_size} bytes")
@@ -260,7 +265,7 @@ def test_report_lists_pass_rates_histogram_and_problems(fixture_course, tmp_path
                     fixture_course.submissions / "looper" / LESSON / NB)
     fixture_course.grade(LESSON, workers=2, limits=TEST_LIMITS)
     rates = {gid: (passed, total) for gid, passed, total in pass_rates(fixture_course, LESSON)}
-    assert rates == {"test_square": (2, 5), "test_mean": (2, 5), "test_mean_hidden": (1, 5)}
+    assert rates == {"test_square": (3, 5), "test_mean": (2, 5), "test_mean_hidden": (1, 5)}
     assert pass_rates(fixture_course, LESSON)[0][0] == "test_mean_hidden"  # most failed first
     text = write_report(fixture_course, LESSON, tmp_path / "report")
     assert "| test_mean_hidden | 1/5 | 20 % |" in text
