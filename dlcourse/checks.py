@@ -288,21 +288,31 @@ def check_param_count(model, expected_trainable: int, expected_non_trainable: in
             "dlcourse.checks.format_table(layer_table(model)) to see which layer differs.")
 
 
-def check_shape(array, expected_shape, what: str = "the result") -> None:
-    """Check an array's shape (``None`` in ``expected_shape`` matches any size)."""
+def _with_hint(message: str, hint: str) -> str:
+    return message + (f" Hint: {hint}." if hint else "")
+
+
+def check_shape(array, expected_shape, what: str = "the result", hint: str = "") -> None:
+    """Check an array's shape (``None`` in ``expected_shape`` matches any size).
+
+    Args:
+        hint: appended to the failure message (e.g. the formula to use).
+    """
     shape = tuple(getattr(array, "shape", ()))
     expected_shape = tuple(expected_shape)
     ok = _len(shape) == _len(expected_shape) and all(
         e is None or _int(e) == _int(s) for s, e in zip(shape, expected_shape))
     if not ok:
-        raise AssertionError(f"{what}: shape expected {expected_shape}, got {shape}.")
+        raise AssertionError(_with_hint(f"{what}: shape expected {expected_shape}, got "
+                                        f"{shape}.", hint))
 
 
 def check_close(actual, expected, rtol: float = 1e-5, atol: float = 1e-6,
-                what: str = "the result") -> None:
+                what: str = "the result", hint: str = "") -> None:
     """Check values element-wise: ``|actual - expected| <= atol + rtol * |expected|``.
 
-    The message gives the tolerance, the number of elements outside it, and the worst one.
+    The message gives the tolerance, the number of elements outside it, and the worst one;
+    ``hint`` (if given) is appended to it.
     """
     if actual is None:
         raise AssertionError(f"{what} is None: did the function forget to return?")
@@ -313,7 +323,8 @@ def check_close(actual, expected, rtol: float = 1e-5, atol: float = 1e-6,
                              f"({error})") from None
     want = _asarray(expected, dtype=np.float64)
     if got.shape != want.shape:
-        raise AssertionError(f"{what}: shape expected {want.shape}, got {got.shape}.")
+        raise AssertionError(_with_hint(f"{what}: shape expected {want.shape}, got "
+                                        f"{got.shape}.", hint))
     if not _np_all(_isfinite(got)):
         raise AssertionError(f"{what} contains NaN or infinity: look for a division by zero, "
                              "a log of 0 or an overflowing exp.")
@@ -323,17 +334,17 @@ def check_close(actual, expected, rtol: float = 1e-5, atol: float = 1e-6,
     n_bad = _int(bad.sum())
     if n_bad:
         worst = _unravel_index(_np_argmax(error - allowed), error.shape) if error.ndim else ()
-        raise AssertionError(
+        raise AssertionError(_with_hint(
             f"{what}: {n_bad} of {error.size} values differ beyond the tolerance "
             f"(rtol={rtol:g}, atol={atol:g}); worst at index {tuple(_int(i) for i in worst)}: "
-            f"expected {_float(want[worst]):.6g}, got {_float(got[worst]):.6g}.")
+            f"expected {_float(want[worst]):.6g}, got {_float(got[worst]):.6g}.", hint))
 
 
 def check_equal(actual, expected, what: str = "the result", hint: str = "") -> None:
     """Check exact equality of plain values (ints, tuples, strings) with a clear message."""
     if actual != expected:
-        raise AssertionError(f"{what}: expected {expected!r}, got {actual!r}."
-                             + (f" Hint: {hint}." if hint else ""))
+        raise AssertionError(_with_hint(f"{what}: expected {expected!r}, got {actual!r}.",
+                                        hint))
 
 
 def check_accuracy(accuracy: float, floor: float, what: str = "test accuracy") -> None:

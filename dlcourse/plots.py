@@ -24,7 +24,7 @@ def _grid(count: int, ncols: int | None):
 
 
 def show_images(images, titles=None, ncols: int | None = None, cmap: str = "gray",
-                symmetric: bool = False):
+                symmetric: bool = False, title: str | None = None):
     """Show images side by side.
 
     Args:
@@ -33,6 +33,7 @@ def show_images(images, titles=None, ncols: int | None = None, cmap: str = "gray
         ncols: images per row (default: up to 8).
         cmap: colormap for single-channel images.
         symmetric: centre the colour scale on 0 (for signed responses such as edges).
+        title: a title over the whole figure.
 
     Returns:
         The matplotlib figure.
@@ -53,6 +54,8 @@ def show_images(images, titles=None, ncols: int | None = None, cmap: str = "gray
         ax.imshow(image, **kwargs)
         if titles is not None:
             ax.set_title(str(titles[i]), fontsize=9)
+    if title:
+        fig.suptitle(title)  # before tight_layout, which then leaves room for it
     fig.tight_layout()
     return fig
 
@@ -71,11 +74,8 @@ def show_filters(kernel, ncols: int | None = None, title: str | None = None):
         filters = [(f - f.min()) / (np.ptp(f) or 1.0) for f in filters]
     else:
         filters = [f[..., 0] for f in filters]
-    fig = show_images(filters, titles=[f"filter {i}" for i in range(len(filters))],
-                      ncols=ncols, cmap="RdBu_r", symmetric=kernel.shape[2] != 3)
-    if title:
-        fig.suptitle(title)
-    return fig
+    return show_images(filters, titles=[f"filter {i}" for i in range(len(filters))],
+                       ncols=ncols, cmap="RdBu_r", symmetric=kernel.shape[2] != 3, title=title)
 
 
 def show_feature_maps(maps, ncols: int | None = None, max_maps: int = 16,
@@ -87,12 +87,9 @@ def show_feature_maps(maps, ncols: int | None = None, max_maps: int = 16,
     if maps.ndim != 3:
         raise ValueError(f"feature maps must have shape (H, W, C), received {maps.shape}")
     count = min(maps.shape[-1], max_maps)
-    fig = show_images([maps[..., i] for i in range(count)],
-                      titles=[f"channel {i}" for i in range(count)], ncols=ncols,
-                      cmap="viridis")
-    if title:
-        fig.suptitle(title)
-    return fig
+    return show_images([maps[..., i] for i in range(count)],
+                       titles=[f"channel {i}" for i in range(count)], ncols=ncols,
+                       cmap="viridis", title=title)
 
 
 def plot_history(histories, metrics=("loss", "accuracy"), title: str | None = None):
@@ -126,6 +123,6 @@ def plot_history(histories, metrics=("loss", "accuracy"), title: str | None = No
         ax.set_ylabel(metric)
         ax.legend(fontsize=8)
     if title:
-        fig.suptitle(title)
+        fig.suptitle(title)  # before tight_layout, which then leaves room for it
     fig.tight_layout()
     return fig
