@@ -9,18 +9,20 @@ grading runs the very same task function, so both give identical grades.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder import sandbox
+from autograder.worker import autograde_scratch
 
 KERNEL_NAME = "dlcourse-sandbox"
 
@@ -140,34 +142,35 @@ def run_task(task: GradeTask) -> GradeResult:
         config.save(scratch / "sandbox.json")
         _kernelspec(scratch, scratch / "sandbox.json")
         (scratch / "runtime").mkdir()
-        env = dict(os.environ, JUPYTER_PATH=str(scratch / "jupyter"),
-                   JUPYTER_RUNTIME_DIR=str(scratch / "runtime"), DLCOURSE_PROFILE="fast",
-                   TF_CPP_MIN_LOG_LEVEL="2")
-        command = [sys.executable, "-m", "autograder.worker", str(scratch), task.lesson,
-                   task.student, str(task.limits.cell_timeout)]
+        # The watchdog ends the whole notebook at its time limit by killing the kernel;
+        # nbgrader then sees a dead kernel and finishes with what ran.
+        timed_out = threading.Event()
+
+        def stop_kernel():
+            timed_out.set()
+            _kill_kernels(scratch, cgroup if config.cgroup_name else "")
+
+        watchdog = threading.Timer(task.limits.notebook_timeout, stop_kernel)
+        watchdog.start()
         try:
-            process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
-                                       stderr=subprocess.PIPE, start_new_session=True)
-            _, stderr = process.communicate(timeout=task.limits.notebook_timeout)
-        except subprocess.TimeoutExpired:
-            _kill_session(process)
-            result.reason = (f"stopped after {task.limits.notebook_timeout} s (the notebook "
-                             "time limit): look for an endless loop or a very long training")
-            result.flags.append("timeout")
-            return result
+            with _environment(JUPYTER_PATH=str(scratch / "jupyter"),
+                              JUPYTER_RUNTIME_DIR=str(scratch / "runtime"),
+                              DLCOURSE_PROFILE="fast", TF_CPP_MIN_LOG_LEVEL="2"):
+                outcome = autograde_scratch(scratch, task.lesson, task.student,
+                                            task.limits.cell_timeout)
         finally:
+            watchdog.cancel()
             usage = sandbox.cgroup_report(cgroup) if config.cgroup_name else {}
-            sandbox.cgroup_cleanup(cgroup) if config.cgroup_name else None
+            _kill_kernels(scratch, cgroup if config.cgroup_name else "")
         state_file = scratch / "sandbox-state.json"
         if state_file.exists() and state_file.read_text():
             result.sandbox = ",".join(json.loads(state_file.read_text()).get("layers", []))
-        outcome_file = scratch / "result.json"
-        if not outcome_file.exists():
-            tail = stderr.decode("utf-8", "replace").strip().splitlines()[-3:]
-            result.reason = "the grader's worker failed: " + " | ".join(tail)
-            result.flags.append("crash")
-            return result
-        outcome = json.loads(outcome_file.read_text())
+        if timed_out.is_set():
+            outcome["flags"] = ["timeout"] + [f for f in outcome["flags"] if f != "crash"]
+            outcome["notes"] = [f"stopped after {task.limits.notebook_timeout} s (the notebook "
+                                "time limit): look for an endless loop or a very long "
+                                "training"] + [n for n in outcome["notes"]
+                                               if "kernel died" not in n]
         result.cells = outcome["cells"]
         for name in task.notebooks:
             path = course / "autograded" / task.student / task.lesson / name
@@ -192,14 +195,36 @@ def run_task(task: GradeTask) -> GradeResult:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _kill_session(process) -> None:
-    import signal
-
+@contextlib.contextmanager
+def _environment(**values):
+    """Set environment variables for the duration of one task (kernelspec lookup and the
+    kernel's environment read them)."""
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
     try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    process.wait()
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _kill_kernels(scratch: Path, cgroup: str) -> None:
+    """Kill the task's kernel and everything it started (a process flood, stray children)."""
+    import psutil
+
+    if cgroup:
+        sandbox.cgroup_cleanup(cgroup)
+    marker = scratch.name  # in the kernel's connection-file path (see sandbox.launch)
+    for process in psutil.Process().children(recursive=True):
+        try:
+            if any(marker in part for part in process.cmdline()):
+                for child in process.children(recursive=True) + [process]:
+                    child.kill()
+        except psutil.Error:
+            pass
 
 
 def _safe_run(task: GradeTask) -> GradeResult:

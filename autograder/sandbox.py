@@ -239,7 +239,9 @@ def launch(config_path: str, kernel_argv: list[str]) -> None:
     config = SandboxConfig.load(Path(config_path))
     workdir = Path.cwd()
     base = Path(config.scratch_base)
-    private = base / f".private-{os.getpid()}"
+    # Named after the task (the config's folder), so the grader can find this kernel by
+    # its command line after exec.
+    private = base / f".private-{Path(config_path).resolve().parent.name}"
     state = {"layers": []}
     # The connection file is read now: its folder is hidden below.
     argv = list(kernel_argv)
@@ -277,6 +279,11 @@ def launch(config_path: str, kernel_argv: list[str]) -> None:
         with state_handle:
             state_handle.write(json.dumps(state))
     _set_limits(config)
+    # The kernel's own banner would land in the grader's log; what student code prints is
+    # captured by ipykernel into the notebook, not written to these descriptors.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.dup2(devnull, 2)
     os.execve(argv[0], argv, env)
 
 

@@ -1,15 +1,12 @@
-"""``python -m autograder.worker SCRATCH LESSON STUDENT CELL_TIMEOUT``: nbgrader autograde
-of one submission inside a scratch course, in its own process (so a crash or a kill here
-never reaches the coordinator). Writes ``SCRATCH/result.json``."""
+"""nbgrader autograde of one submission inside its scratch course, and what the grader
+learns from it: per-cell scores, crashes, timeouts, errors in the student's own cells,
+attempts to switch checks off. Student code runs in the sandboxed kernel, never here."""
 
 from __future__ import annotations
 
 import contextlib
 import io
-import json
 import logging
-import os
-import sys
 import warnings
 from pathlib import Path
 
@@ -37,7 +34,13 @@ def _ungraded_errors(nb) -> list[str]:
     return found
 
 
-def main(scratch: str, lesson: str, student: str, cell_timeout: int) -> None:
+def autograde_scratch(scratch: Path, lesson: str, student: str, cell_timeout: int) -> dict:
+    """Autograde ``scratch/course/submitted/<student>/<lesson>`` with the sandbox kernel.
+
+    Returns:
+        ``{"success", "cells": {"notebook/grade_id": [score, max]}, "flags", "notes",
+        "error"}``.
+    """
     warnings.filterwarnings("ignore")
     from nbgrader.api import Gradebook
     from nbgrader.apps import NbGraderAPI
@@ -97,8 +100,4 @@ def main(scratch: str, lesson: str, student: str, cell_timeout: int) -> None:
                     if grade.cell.max_score:
                         key = f"{notebook.name}/{grade.name}"
                         result["cells"][key] = [float(grade.score), float(grade.max_score)]
-    Path(scratch, "result.json").write_text(json.dumps(result))
-
-
-if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]))
+    return result

@@ -79,7 +79,7 @@ def grade_complete(lesson: str) -> float:
             notebooks.write(submission, course.submissions / "bench" / lesson
                             / released_path.name)
         started = time.perf_counter()
-        outcome = course.grade_one(lesson, "bench")
+        outcome, = course.grade(lesson, workers=1)
         elapsed = time.perf_counter() - started
     if not outcome.ok or outcome.score != outcome.max_score:
         print(f"  warning: {lesson} complete submission got {outcome.score}/"

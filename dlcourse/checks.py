@@ -89,7 +89,10 @@ def _normalise(value):
     if _isinstance(value, list):
         return tuple(_normalise(v) for v in value)
     if _isinstance(value, dict):  # e.g. a serialised custom activation
-        return value.get("config", {}).get("name", value.get("class_name", str(value)))
+        config = value.get("config")
+        if _isinstance(config, dict):
+            return config.get("name", value.get("class_name", str(value)))
+        return config if _isinstance(config, str) else value.get("class_name", str(value))
     return value
 
 
@@ -267,6 +270,12 @@ def check_same_architecture(model, reference, what: str = "your model",
     _require_model(model, what)
     _require_model(reference, "the reference model")
     _compare_rows(layer_table(model), layer_table(reference), what, compare_settings)
+
+
+def count_weights(layer_or_weights) -> int:
+    """Number of values in a layer's weights (or in a list of variables/arrays)."""
+    weights = getattr(layer_or_weights, "weights", layer_or_weights)
+    return _count(weights)
 
 
 def count_params(model) -> int:

@@ -185,3 +185,14 @@ def test_checks_resist_patched_builtins():
     finally:
         builtins.len, builtins.abs, builtins.float = saved
     assert "patched: 3 of 3 values differ" in message and "got 1" in message
+
+
+def test_custom_activation_functions_are_compared_by_name():
+    def scaled_tanh(x):
+        return 1.7159 * keras.ops.tanh(2 * x / 3)
+
+    model = keras.Sequential([keras.Input((4,)), layers.Dense(3, activation=scaled_tanh)])
+    rows = checks.layer_table(model)
+    assert rows[0].params == 15 and "tanh" in str(rows[0].settings["activation"])
+    checks.check_same_architecture(model, model)
+    assert checks.count_weights(model.layers[0]) == 15
