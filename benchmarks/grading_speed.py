@@ -19,7 +19,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -28,39 +27,12 @@ sys.path.insert(0, str(ROOT))
 os.environ["DLCOURSE_PROFILE"] = "fast"
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import psutil  # noqa: E402
 
 from autograder import settings  # noqa: E402
 from autograder.course import Course, ensure_tools_on_path  # noqa: E402
 from autograder.demo import make_samples  # noqa: E402
+from benchmarks.memory import PeakChildMemory  # noqa: E402
 from tests.conftest import make_course  # noqa: E402
-
-
-class PeakWorkerMemory:
-    """Largest resident memory of one direct child's process tree, polled in a thread."""
-
-    def __init__(self):
-        self.peak, self._stop = 0, threading.Event()
-
-    def _run(self):
-        me = psutil.Process()
-        while not self._stop.is_set():
-            for child in me.children():
-                try:
-                    tree = [child] + child.children(recursive=True)
-                    self.peak = max(self.peak, sum(p.memory_info().rss for p in tree))
-                except psutil.Error:
-                    pass
-            time.sleep(0.25)
-
-    def __enter__(self):
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
 
 
 def build_class(tmp: Path, source: Path, lesson: str, students: int) -> Course:
@@ -101,7 +73,7 @@ def main() -> None:
         t_plain = timed([sys.executable, "-m", "nbgrader", "autograde", args.lesson],
                         plain.root)
         print(f"plain nbgrader autograde (sequential): {t_plain:8.1f} s", flush=True)
-        with PeakWorkerMemory() as memory:
+        with PeakChildMemory(per_child=True) as memory:
             t_ours = timed([sys.executable, "-m", "autograder", "grade", args.lesson,
                             "--workers", str(args.workers)], ours.root)
         print(f"autograder grade, {args.workers} workers:        {t_ours:8.1f} s", flush=True)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -22,40 +21,12 @@ sys.path.insert(0, str(ROOT))
 os.environ["DLCOURSE_PROFILE"] = "fast"
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import psutil  # noqa: E402
 from nbclient import NotebookClient  # noqa: E402
 
 from autograder import notebooks, settings  # noqa: E402
 from autograder.course import Course  # noqa: E402
+from benchmarks.memory import PeakChildMemory  # noqa: E402
 from tests.conftest import make_course  # noqa: E402
-
-
-class PeakChildMemory:
-    """Polls the resident memory of this process's children (the kernel) in a thread."""
-
-    def __init__(self, interval: float = 0.2):
-        self.interval, self.peak, self._stop = interval, 0, threading.Event()
-
-    def _run(self):
-        me = psutil.Process()
-        while not self._stop.is_set():
-            total = 0
-            for child in me.children(recursive=True):
-                try:
-                    total += child.memory_info().rss
-                except psutil.Error:
-                    pass
-            self.peak = max(self.peak, total)
-            time.sleep(self.interval)
-
-    def __enter__(self):
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
 
 
 def execute_solution(lesson: str) -> tuple[float, float]:
