@@ -38,6 +38,7 @@ KEY_SETTINGS = (
     "depth_multiplier", "units", "activation", "use_bias", "pool_size", "rate",
     "epsilon", "momentum", "center", "scale", "size", "cropping", "interpolation",
     "num_heads", "key_dim", "output_padding", "return_sequences", "reset_after",
+    "max_value", "negative_slope", "threshold",
 )
 
 HINTS = {
@@ -45,8 +46,9 @@ HINTS = {
     "count the bias (one per filter) and the input channels",
     ("params", "Conv1D"): "a Conv1D layer has (f*n_c_prev + 1) * n_c parameters: "
     "count the bias and the input channels",
-    ("params", "DepthwiseConv2D"): "a depthwise layer has (f*f + 1) * n_c_prev * multiplier "
-    "parameters: one filter per input channel, no mixing across channels",
+    ("params", "DepthwiseConv2D"): "a depthwise layer has f*f * n_c_prev * multiplier "
+    "weights (plus n_c_prev * multiplier biases if use_bias): one filter per input channel, "
+    "no mixing across channels",
     ("params", "SeparableConv2D"): "separable = depthwise (f*f*n_c_prev) + pointwise "
     "(n_c_prev*n_c) + bias n_c",
     ("params", "Dense"): "a Dense layer has (inputs + 1) * units parameters: check the bias "
@@ -60,6 +62,11 @@ HINTS = {
     ("shape", "AveragePooling2D"): "pooling shrinks each side to floor((n - f) / s) + 1: "
     "check pool_size, strides and padding",
     ("shape", "Dense"): "the last axis of a Dense output is its number of units",
+    ("shape", "DepthwiseConv2D"): "output side = floor((n + 2p - f) / s) + 1 and channels = "
+    "input channels * depth_multiplier",
+    ("shape", "SeparableConv2D"): "output side = floor((n + 2p - f) / s) + 1: check padding "
+    "and strides",
+    ("shape", "ZeroPadding2D"): "zero padding adds the pad on both sides: n + 2p",
     ("class", None): "the layers are in a different order or one is missing: compare "
     "your architecture with the table in the lesson",
 }

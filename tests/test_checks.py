@@ -196,3 +196,10 @@ def test_custom_activation_functions_are_compared_by_name():
     assert rows[0].params == 15 and "tanh" in str(rows[0].settings["activation"])
     checks.check_same_architecture(model, model)
     assert checks.count_weights(model.layers[0]) == 15
+
+
+def test_relu6_is_told_apart_from_relu():
+    relu = keras.Sequential([keras.Input((4, 4, 2)), layers.ReLU()])
+    relu6 = keras.Sequential([keras.Input((4, 4, 2)), layers.ReLU(6.0)])
+    with pytest.raises(AssertionError, match="setting 'max_value' expected 6.0, got None"):
+        checks.check_same_architecture(relu, relu6)
