@@ -38,7 +38,7 @@ KEY_SETTINGS = (
     "depth_multiplier", "units", "activation", "use_bias", "pool_size", "rate",
     "epsilon", "momentum", "center", "scale", "size", "cropping", "interpolation",
     "num_heads", "key_dim", "output_padding", "return_sequences", "reset_after",
-    "max_value", "negative_slope", "threshold",
+    "max_value", "negative_slope", "threshold", "mask_zero", "input_dim", "output_dim",
 )
 
 HINTS = {
@@ -53,6 +53,11 @@ HINTS = {
     "(n_c_prev*n_c) + bias n_c",
     ("params", "Dense"): "a Dense layer has (inputs + 1) * units parameters: check the bias "
     "and the size of what comes in (the flattened shape)",
+    ("params", "SimpleRNN"): "a SimpleRNN layer has units * (inputs + units + 1) parameters",
+    ("params", "GRU"): "a GRU has 3 * units * (inputs + units + 1) parameters, plus another "
+    "3 * units biases with reset_after=True",
+    ("params", "LSTM"): "an LSTM has 4 gates: 4 * units * (inputs + units + 1) parameters",
+    ("params", "Embedding"): "an Embedding has input_dim * output_dim parameters",
     ("params", "BatchNormalization"): "batch normalisation has 2 trainable (gamma, beta) and "
     "2 non-trainable (moving mean, variance) values per channel",
     ("shape", "Conv2D"): "output side = floor((n + 2p - f) / s) + 1: check padding "

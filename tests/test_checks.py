@@ -203,3 +203,13 @@ def test_relu6_is_told_apart_from_relu():
     relu6 = keras.Sequential([keras.Input((4, 4, 2)), layers.ReLU(6.0)])
     with pytest.raises(AssertionError, match="setting 'max_value' expected 6.0, got None"):
         checks.check_same_architecture(relu, relu6)
+
+
+def test_recurrent_layers_get_parameter_hints():
+    lstm = keras.Sequential([keras.Input((10, 32)), layers.LSTM(64)])
+    gru = keras.Sequential([keras.Input((10, 32)), layers.GRU(64)])
+    with pytest.raises(AssertionError, match="expected a GRU layer, got LSTM"):
+        checks.check_same_architecture(lstm, gru)
+    with pytest.raises(AssertionError, match="an LSTM has 4 gates"):
+        checks.check_layers(lstm, [("LSTM", (None, 64), 18816)])
+    checks.check_layers(gru, [("GRU", (None, 64), 18816)])
