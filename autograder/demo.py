@@ -28,12 +28,11 @@ def make_samples(course: Course, lessons, destination: Path) -> None:
             source = notebooks.read(course.root / settings.SOURCE_DIRECTORY / lesson
                                     / released_path.name)
             answers = [notebooks.grade_id(c) for c in source.cells if notebooks.is_solution(c)]
-            versions = {
-                "sample-complete": notebooks.fill_in(released, source),
-                "sample-partial": notebooks.fill_in(released, source,
-                                                    only=set(answers[: len(answers) // 2])),
-                "sample-blank": released,
-            }
+            versions = dict(zip(SAMPLE_STUDENTS, (
+                notebooks.fill_in(released, source),
+                notebooks.fill_in(released, source, only=set(answers[: len(answers) // 2])),
+                released,
+            )))
             for student, nb in versions.items():
                 notebooks.write(nb, destination / student / lesson / released_path.name)
 

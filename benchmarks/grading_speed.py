@@ -28,7 +28,6 @@ os.environ["DLCOURSE_PROFILE"] = "fast"
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
-from autograder import settings  # noqa: E402
 from autograder.course import Course, ensure_tools_on_path  # noqa: E402
 from autograder.demo import make_samples  # noqa: E402
 from benchmarks.memory import PeakChildMemory  # noqa: E402

@@ -10,7 +10,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import nbformat
 import pytest
 
 from autograder import notebooks, settings
@@ -161,7 +160,6 @@ def test_stamp_builds_badge_and_setup_cell_from_repository_url(tmp_path):
 
 
 def test_release_stamps_when_url_is_set(tmp_path):
-    from tests.conftest import make_course
 
     (tmp_path / "pyproject.toml").write_text(
         '[tool.dlcourse]\nrepository_url = "https://github.com/acme/dl-course"\n')

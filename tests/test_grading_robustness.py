@@ -13,7 +13,6 @@ import time
 from pathlib import Path
 
 import nbformat
-import pytest
 
 from autograder import notebooks
 from autograder.parallel import Limits
