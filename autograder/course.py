@@ -19,7 +19,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder import settings
+from autograder import notebooks, settings
 from autograder.parallel import GradeResult, GradeTask, Limits, execute
 
 STATUS_FILE = "grading_status.json"
@@ -145,6 +145,14 @@ class Course:
                            .glob("*.ipynb"))
             return (Path(tmp) / settings.GRADEBOOK).read_bytes(), names
 
+    def judge_plans(self, lesson: str) -> dict:
+        """What the judge runs for each notebook of ``lesson``, from the source notebooks."""
+        from autograder.judge_plan import plan
+
+        folder = self.root / settings.SOURCE_DIRECTORY / lesson
+        return {path.stem: plan(notebooks.read(path)).to_json()
+                for path in sorted(folder.glob("*.ipynb"))}
+
     def hidden_paths(self) -> list[str]:
         """What student code must not see: answers, hidden tests, other students' work."""
         repository = Path(__file__).resolve().parents[1]
@@ -175,6 +183,7 @@ class Course:
         students = self.students(lesson)
         status = self.load_status().get(lesson, {})
         template, names = self.template_gradebook(lesson)
+        plans = self.judge_plans(lesson)
         tasks, outcomes = [], {}
         graded = set(self.graded_students(lesson))
         for student in students:
@@ -182,7 +191,7 @@ class Course:
             files = {p.name: p.read_bytes() for p in sorted(folder.iterdir())
                      if p.is_file() and p.suffix == ".ipynb"}
             task = GradeTask(lesson, student, files, template, names, self.hidden_paths(),
-                             limits or Limits())
+                             limits or Limits(), plans)
             previous = status.get(student, {})
             if not force and student in graded and previous.get("digest") == task.digest:
                 score, max_score = self.score(lesson, student)

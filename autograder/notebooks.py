@@ -43,6 +43,15 @@ def is_solution(cell) -> bool:
     return bool(nbgrader_meta(cell).get("solution"))
 
 
+def cell_kind(cell) -> str:
+    """"markdown", "test" (graded test cell), "solution" (the student's) or "instructor"."""
+    if cell.cell_type != "code":
+        return "markdown"
+    if is_graded_test(cell):
+        return "test"
+    return "solution" if is_solution(cell) else "instructor"
+
+
 def tidy(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """Clear outputs and execution counts, keep only the kernelspec and nbgrader metadata,
     and give cells stable ids (the grade_id where there is one) so diffs stay small."""

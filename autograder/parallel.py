@@ -46,6 +46,7 @@ class GradeTask:
     notebooks: list                  # notebook names the lesson expects
     hide: list                       # coordinator paths student code must not see
     limits: Limits = field(default_factory=Limits)
+    judge_plans: dict = field(default_factory=dict)  # notebook stem -> JudgePlan JSON
 
     @property
     def digest(self) -> str:
@@ -142,6 +143,10 @@ def run_task(task: GradeTask) -> GradeResult:
         config.save(scratch / "sandbox.json")
         _kernelspec(scratch, scratch / "sandbox.json")
         (scratch / "runtime").mkdir()
+        plans = scratch / "judge"
+        plans.mkdir()
+        for stem, plan in task.judge_plans.items():
+            (plans / f"{stem}.json").write_text(json.dumps(plan))
         # The watchdog ends the whole notebook at its time limit by killing the kernel;
         # nbgrader then sees a dead kernel and finishes with what ran.
         timed_out = threading.Event()
@@ -157,7 +162,7 @@ def run_task(task: GradeTask) -> GradeResult:
                               JUPYTER_RUNTIME_DIR=str(scratch / "runtime"),
                               DLCOURSE_PROFILE="fast", TF_CPP_MIN_LOG_LEVEL="2"):
                 outcome = autograde_scratch(scratch, task.lesson, task.student,
-                                            task.limits.cell_timeout)
+                                            task.limits.cell_timeout, plans)
         finally:
             watchdog.cancel()
             usage = sandbox.cgroup_report(cgroup) if config.cgroup_name else {}

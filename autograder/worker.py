@@ -34,7 +34,8 @@ def _ungraded_errors(nb) -> list[str]:
     return found
 
 
-def autograde_scratch(scratch: Path, lesson: str, student: str, cell_timeout: int) -> dict:
+def autograde_scratch(scratch: Path, lesson: str, student: str, cell_timeout: int,
+                      plan_directory: Path | None = None) -> dict:
     """Autograde ``scratch/course/submitted/<student>/<lesson>`` with the sandbox kernel.
 
     Returns:
@@ -58,6 +59,16 @@ def autograde_scratch(scratch: Path, lesson: str, student: str, cell_timeout: in
     config.CourseDirectory.db_url = f"sqlite:///{course / 'gradebook.db'}"
     config.Execute.timeout = cell_timeout
     config.Execute.kernel_name = KERNEL_NAME
+    if plan_directory is not None:
+        # Graded test cells are judged in this process, not in the student's kernel.
+        from nbgrader.converters import Autograde
+
+        from autograder.judge import JudgedExecute
+
+        config.Autograde.autograde_preprocessors = [
+            JudgedExecute if p.__name__ == "Execute" else p
+            for p in Autograde.class_traits()["autograde_preprocessors"].default()]
+        config.JudgedExecute.plan_directory = str(plan_directory)
     config.Application.log_level = logging.ERROR
     api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
     with contextlib.redirect_stdout(io.StringIO()):

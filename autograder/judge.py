@@ -1,0 +1,305 @@
+"""The judge: graded test cells run here, in the grader's process, never in the kernel.
+
+nbgrader still drives the notebook (restoring cells, executing, scoring, feedback), but
+:class:`JudgedExecute` hands every graded test cell to a :class:`Judge` instead of the
+student's kernel. The judge
+
+1. runs the trusted statements of the instructor's *source* notebook that the test needs
+   (its prelude, from :mod:`autograder.judge_plan`): imports, helpers, data sets,
+   references and thresholds are computed here;
+2. binds the names the test reads from the student's work, fetched through a
+   :class:`KernelLink` as data (or as :class:`dlcourse.remote.RemoteObject` handles);
+3. runs the test's source and turns what happened into nbgrader outputs: an ``error``
+   output is a failed check, exactly as if the cell had failed in the kernel.
+
+So student code can only influence the *data* a check receives: patching the kernel,
+its builtins, NumPy, Keras or ``dlcourse.checks`` changes nothing the judge computes, and
+hidden tests never enter the kernel (their feedback shows the docstring and the message).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import json
+import linecache
+import os
+import signal
+import time
+import traceback
+
+from nbformat.v4 import new_output
+from traitlets import Unicode
+
+from autograder.judge_plan import JudgePlan
+from autograder.notebooks import grade_id as cell_grade_id
+from autograder.notebooks import is_graded_test
+from dlcourse import remote
+
+MAX_REPLY_BYTES = 512 * 2**20      # one answer from the kernel (a huge one is refused)
+MAX_STREAM_CHARS = 20_000          # what a test may print into its feedback
+
+
+class KernelGone(Exception):
+    """The student's kernel died or stopped answering while a check asked it something."""
+
+
+class KernelLink:
+    """The judge's connection to the student's kernel (a second Jupyter client)."""
+
+    def __init__(self, connection_info: dict, kernel_pid: int | None, timeout: float):
+        from jupyter_client import BlockingKernelClient
+
+        self.timeout = timeout
+        self.kernel_pid = kernel_pid
+        self.symbolic_inputs: list = []
+        self.printed = io.StringIO()
+        self.client = BlockingKernelClient()
+        self.client.load_connection_info(connection_info)
+        self.client.start_channels()
+        import zmq
+
+        for channel in (self.client.iopub_channel, self.client.shell_channel):
+            channel.socket.setsockopt(zmq.MAXMSGSIZE, MAX_REPLY_BYTES)
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.client.stop_channels()
+
+    # -- requests ------------------------------------------------------------------------
+    def request(self, op: str, **fields):
+        payload = json.dumps({"op": op, **fields})
+        code = (f"__import__('dlcourse.remote', fromlist=['serve']).serve("
+                f"{json.dumps(payload)})")
+        msg_id = self.client.execute(code, silent=False, store_history=False,
+                                     allow_stdin=False)
+        deadline = time.monotonic() + self.timeout
+        reply, idle = None, False
+        while not idle:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                self._interrupt()
+                raise TimeoutError(f"your code did not finish within {self.timeout:g} s when "
+                                   "the check called it (an endless loop? a very long "
+                                   "training?)")
+            try:
+                msg = self.client.get_iopub_msg(timeout=min(remaining, 1.0))
+            except Exception:  # queue.Empty: is the kernel still there?
+                if self.kernel_pid and not _alive(self.kernel_pid):
+                    raise KernelGone("your kernel died while the check was running (a "
+                                     "crash, os._exit, or the memory limit)") from None
+                continue
+            if msg.get("parent_header", {}).get("msg_id") != msg_id:
+                continue
+            kind, content = msg["msg_type"], msg["content"]
+            if kind == "display_data" and remote.MIME in content.get("data", {}):
+                reply = content["data"][remote.MIME]
+            elif kind == "stream" and self.printed.tell() < MAX_STREAM_CHARS:
+                self.printed.write(str(content.get("text", ""))[:MAX_STREAM_CHARS])
+            elif kind == "error" and reply is None:
+                reply = {"ok": False, "error": {"type": str(content.get("ename")),
+                                                "message": str(content.get("evalue"))}}
+            elif kind == "status" and content.get("execution_state") == "idle":
+                idle = True
+        if type(reply) is not dict:
+            raise KernelGone("your kernel did not answer the check (was the notebook's "
+                             "input or output machinery changed?)")
+        if reply.get("ok") is True:
+            return remote.decode(reply.get("value"), self)
+        error = reply.get("error")
+        raise remote.error_from_reply(error if type(error) is dict else {})
+
+    def _interrupt(self) -> None:
+        if self.kernel_pid:
+            with contextlib.suppress(OSError):
+                os.kill(self.kernel_pid, signal.SIGINT)
+
+    def name(self, name: str):
+        return self.request("name", name=name)
+
+    def call(self, target, args, kwargs):
+        self.symbolic_inputs = []
+        return self.request("call", id=target._id, args=self.encode(tuple(args)),
+                            kwargs=self.encode(dict(kwargs)))
+
+    # -- judge-side values to the kernel ---------------------------------------------------
+    def encode(self, value, depth: int = 0):
+        if remote.is_remote(value):
+            return {"t": "ref", "id": value._id}
+        kind = type(value).__name__
+        if kind == "KerasTensor":
+            self.symbolic_inputs.append(value)
+            return {"t": "symbolic", "slot": len(self.symbolic_inputs) - 1,
+                    "shape": list(value.shape), "dtype": str(value.dtype)}
+        if type(value) in (list, tuple, set, frozenset):
+            return {"t": type(value).__name__, "v": [self.encode(v, depth + 1) for v in value]}
+        if type(value) is dict:
+            return {"t": "dict", "v": [[self.encode(k, depth + 1), self.encode(v, depth + 1)]
+                                       for k, v in value.items()]}
+
+        def refuse(obj):
+            raise remote.NotTransferable(
+                f"the check cannot pass a {type(obj).__name__} to your notebook's code")
+
+        return remote.encode(value, refuse)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie is dead too
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return True
+
+
+class Judge:
+    """Runs one submission's test cells from the plan, in a namespace of its own."""
+
+    def __init__(self, plan: JudgePlan, link: KernelLink):
+        self.plan, self.link = plan, link
+        self.namespace: dict = {"__name__": "__judge__"}
+        self.done: set[int] = set()
+        self.prelude_errors: list[str] = []
+        import matplotlib
+
+        matplotlib.use("Agg")
+        with contextlib.suppress(Exception):
+            import keras
+
+            keras.backend.clear_session()
+
+    def _run_prelude(self, indices) -> None:
+        for index in sorted(set(indices) - self.done):
+            self.done.add(index)
+            source = self.plan.statements[index]
+            try:
+                with _captured():
+                    exec(compile(source, f"<lesson statement {index}>", "exec"),
+                         self.namespace)
+            except Exception as error:  # an instructor statement failed: report, go on
+                self.prelude_errors.append(f"{type(error).__name__}: {error}")
+
+    def run_test(self, grade_id: str) -> list:
+        """The nbgrader outputs of test cell ``grade_id``."""
+        step = self.plan.steps[grade_id]
+        self._run_prelude(step.prelude)
+        self.link.printed = io.StringIO()
+        bound = []
+        outputs, printed = [], io.StringIO()
+        error = None
+        try:
+            for name in step.kernel_names:
+                try:
+                    self.namespace[name] = self.link.name(name)
+                    bound.append(name)
+                except NameError:
+                    self.namespace.pop(name, None)
+            filename = f"<test {grade_id}>"
+            if not step.hidden:  # visible tests show their lines in tracebacks
+                linecache.cache[filename] = (len(step.source), None,
+                                             step.source.splitlines(True), filename)
+            code = compile(step.source, filename, "exec")
+            with _captured(printed):
+                exec(code, self.namespace)
+        except BaseException as caught:  # noqa: B902: every failure is a verdict
+            error = caught
+        finally:
+            for name in bound:
+                self.namespace.pop(name, None)
+            with contextlib.suppress(Exception):
+                import matplotlib.pyplot as plt
+
+                plt.close("all")
+        text = (self.link.printed.getvalue() + printed.getvalue())[:MAX_STREAM_CHARS]
+        if text:
+            outputs.append(new_output("stream", name="stdout", text=text))
+        if error is not None:
+            outputs.append(self._error_output(error, step.hidden))
+        return outputs
+
+    def _error_output(self, error: BaseException, hidden: bool):
+        ename = type(error).__name__
+        evalue = str(error)
+        if isinstance(error, remote.KernelError):
+            ename, evalue = "ErrorInYourCode", evalue
+        if isinstance(error, KernelGone):
+            ename = "KernelDied"
+        if self.prelude_errors:
+            evalue += (" (the grader could not prepare this check: "
+                       f"{self.prelude_errors[-1]})")
+        if hidden:
+            lines = [f"{ename}: {evalue}"]
+        else:
+            frames = [f for f in traceback.extract_tb(error.__traceback__)
+                      if f.filename.startswith("<test")]
+            lines = traceback.format_list(frames) + [f"{ename}: {evalue}"]
+        return new_output("error", ename=ename, evalue=evalue, traceback=lines)
+
+
+@contextlib.contextmanager
+def _captured(stream=None):
+    stream = stream if stream is not None else io.StringIO()
+    with contextlib.redirect_stdout(stream), contextlib.redirect_stderr(stream):
+        yield stream
+
+
+def _load_plan(path: str) -> JudgePlan | None:
+    if not path:
+        return None
+    with open(path) as handle:
+        return JudgePlan.from_json(json.load(handle))
+
+
+try:
+    from nbgrader.preprocessors import Execute
+except ImportError:  # dlcourse users without the grader extras never import this module
+    Execute = object
+
+
+class JudgedExecute(Execute):
+    """nbgrader's Execute, with graded test cells judged outside the kernel."""
+
+    plan_directory = Unicode("", help="folder of judge plans, <notebook>.json each "
+                             "(autograder.judge_plan)").tag(config=True)
+
+    def preprocess(self, nb, resources=None, km=None):
+        notebook = (resources or {}).get("nbgrader", {}).get("notebook", "")
+        path = os.path.join(self.plan_directory, f"{notebook}.json")
+        self._plan = _load_plan(path) if self.plan_directory and os.path.exists(path) else None
+        self._judge = None
+        try:
+            return super().preprocess(nb, resources, km)
+        finally:
+            if self._judge is not None:
+                self._judge.link.close()
+                self._judge = None
+
+    def _get_judge(self) -> Judge:
+        if self._judge is None:
+            info = self.km.get_connection_info(session=False)
+            pid = None
+            with contextlib.suppress(Exception):
+                pid = self.km.provisioner.process.pid
+            self._judge = Judge(self._plan, KernelLink(info, pid, self.timeout or 300))
+        return self._judge
+
+    async def async_execute_cell(self, cell, cell_index, execution_count=None,
+                                 store_history=True):
+        grade_id = cell_grade_id(cell)
+        if (self._plan is None or not is_graded_test(cell)
+                or grade_id not in self._plan.steps):
+            return await super().async_execute_cell(cell, cell_index, execution_count,
+                                                    store_history)
+        judge = self._get_judge()
+        self.code_cells_executed += 1
+        loop = asyncio.get_running_loop()
+        cell.outputs = await loop.run_in_executor(None, judge.run_test, grade_id)
+        cell.execution_count = execution_count
+        return cell

@@ -1,0 +1,474 @@
+"""Values crossing between a student's kernel and the grader's judge, as data only.
+
+When a lesson is graded, its test cells run in the grader's *judge*, not in the student's
+kernel (see ``autograder.judge``). The judge asks the kernel for what a test needs: the
+value of a name, the result of calling a student's function on the judge's inputs, an
+attribute, a model. This module is both ends of that exchange:
+
+- :func:`serve` runs in the kernel: it answers one request and publishes the answer as a
+  ``display_data`` message of type :data:`MIME`;
+- :func:`decode` and :class:`RemoteObject` run in the judge: an answer is parsed as plain
+  data (JSON; arrays as ``.npy`` with ``allow_pickle=False``; Keras models as their
+  configuration and weights, rebuilt by Keras' safe deserialiser). Whatever else the
+  kernel holds (a function, an object of the student's class) stays there and is reached
+  through a :class:`RemoteObject`, which can only be called, indexed or read; it never
+  decides a comparison or a truth value, so an ``__eq__`` that always says yes has no
+  effect on a verdict.
+
+Nothing here is code crossing from the kernel: a request names an operation from a fixed
+list, an answer is data, and an exception comes back as its type name and message.
+"""
+
+from __future__ import annotations
+
+import base64
+import builtins
+import io
+import json
+import math
+import traceback
+
+import numpy as np
+
+MIME = "application/vnd.dlcourse.remote+json"
+MAX_DEPTH = 64
+_BUILTIN_ERRORS = {name: value for name, value in vars(builtins).items()
+                   if isinstance(value, type) and issubclass(value, Exception)}
+
+
+class KernelError(Exception):
+    """An exception the student's code raised in the kernel, of a non-builtin type."""
+
+
+class NotTransferable(TypeError):
+    """A value the judge cannot send to the kernel (e.g. a lambda or a local object)."""
+
+
+# -- arrays ------------------------------------------------------------------------------
+def _npy(array: np.ndarray) -> str:
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=False)
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _from_npy(text: str) -> np.ndarray:
+    return np.load(io.BytesIO(base64.b64decode(text, validate=True)), allow_pickle=False)
+
+
+def _is_eager_tensor(value) -> bool:
+    kind = type(value)
+    return kind.__name__ == "EagerTensor" and kind.__module__.startswith("tensorflow")
+
+
+# -- encoding (both ends) ----------------------------------------------------------------
+def encode(value, keep, depth: int = 0, keras_objects: bool = True):
+    """``value`` as JSON-ready data; ``keep(obj) -> id`` stores what is not data.
+
+    Scalars are JSON; containers, arrays, tensors and non-finite floats are tagged dicts.
+    """
+    if depth > MAX_DEPTH:
+        raise ValueError("value nested too deeply to send")
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, int) and type(value) in (int,):
+        return value if abs(value) < 2**53 else {"t": "int", "v": str(value)}
+    if type(value) is float:
+        return value if math.isfinite(value) else {"t": "float", "v": repr(value)}
+    if type(value) in (list, tuple, set, frozenset):
+        items = [encode(v, keep, depth + 1, keras_objects) for v in value]
+        return {"t": type(value).__name__, "v": items}
+    if type(value) is dict:
+        return {"t": "dict", "v": [[encode(k, keep, depth + 1, keras_objects),
+                                    encode(v, keep, depth + 1, keras_objects)]
+                                   for k, v in value.items()]}
+    if type(value) is np.ndarray and value.dtype != object:
+        return {"t": "ndarray", "npy": _npy(value)}
+    if isinstance(value, np.generic) and not isinstance(value, np.object_):
+        return {"t": "npscalar", "npy": _npy(np.asarray(value))}
+    if _is_eager_tensor(value) and value.dtype.name != "string":
+        return {"t": "tensor", "npy": _npy(value.numpy())}
+    if keras_objects:
+        packed = _encode_keras(value, keep)
+        if packed is not None:
+            return packed
+    return {"t": "ref", "id": keep(value), "type": _type_name(value),
+            "bases": [c.__module__ + "." + c.__qualname__ for c in type(value).__mro__][:12],
+            "callable": callable(value)}
+
+
+def _type_name(value) -> str:
+    return type(value).__qualname__
+
+
+def _is_builtin_keras(obj) -> bool:
+    return type(obj).__module__.startswith("keras.")
+
+
+def _encode_keras(value, keep):
+    """A Keras model or layer built only from Keras' own classes: its configuration and
+    weights (the judge rebuilds it). Anything with the student's own classes: None."""
+    try:
+        import keras
+    except ImportError:
+        return None
+    if not isinstance(value, keras.layers.Layer):
+        return None
+    parts = value._flatten_layers(include_self=True, recursive=True)
+    if not all(_is_builtin_keras(layer) for layer in parts):
+        return None
+    try:
+        config = keras.saving.serialize_keras_object(value)
+        json.dumps(config)
+    except Exception:  # a configuration Keras cannot serialise: keep it remote
+        return None
+    return {"t": "keras", "config": config, "built": bool(value.built),
+            "weights": [_npy(np.asarray(w)) for w in value.get_weights()] if value.built else [],
+            "ref": keep(value), "type": _type_name(value)}
+
+
+# -- decoding (judge side: strict) -------------------------------------------------------
+def decode(data, link=None, depth: int = 0):
+    """Parse an answer from the kernel. Raises ``ValueError`` for anything malformed."""
+    if depth > MAX_DEPTH:
+        raise ValueError("answer nested too deeply")
+    if data is None or type(data) in (bool, int, float, str):
+        return data
+    if type(data) is not dict or type(data.get("t")) is not str:
+        raise ValueError(f"malformed answer of type {type(data).__name__}")
+    tag = data["t"]
+    if tag in ("list", "tuple", "set", "frozenset"):
+        items = [decode(v, link, depth + 1) for v in _list(data["v"])]
+        return {"list": list, "tuple": tuple, "set": set, "frozenset": frozenset}[tag](items)
+    if tag == "dict":
+        return {decode(k, link, depth + 1): decode(v, link, depth + 1)
+                for k, v in (_pair(p) for p in _list(data["v"]))}
+    if tag == "int":
+        return int(_str(data["v"]))
+    if tag == "float":
+        return float(_str(data["v"]))
+    if tag == "ndarray":
+        return _from_npy(_str(data["npy"]))
+    if tag == "npscalar":
+        return _from_npy(_str(data["npy"]))[()]
+    if tag == "tensor":
+        import tensorflow as tf
+
+        return tf.constant(_from_npy(_str(data["npy"])))
+    if tag == "keras":
+        model = _rebuild_keras(data)
+        if model is not None:
+            return model
+        return RemoteObject(link, int(data["ref"]), _str(data["type"]), [], True)
+    if tag == "graph":
+        return _symbolic_outputs(data, link)
+    if tag == "ref":
+        return RemoteObject(link, int(data["id"]), _str(data["type"]),
+                            [_str(b) for b in _list(data.get("bases", []))],
+                            bool(data.get("callable")))
+    raise ValueError(f"unknown answer tag {tag!r}")
+
+
+def _list(value) -> list:
+    if type(value) is not list:
+        raise ValueError("malformed answer: expected a list")
+    return value
+
+
+def _pair(value):
+    if type(value) is not list or len(value) != 2:
+        raise ValueError("malformed answer: expected a key-value pair")
+    return value
+
+
+def _str(value) -> str:
+    if type(value) is not str:
+        raise ValueError("malformed answer: expected a string")
+    return value
+
+
+def _rebuild_keras(data):
+    """The student's model rebuilt in the judge from its configuration, with its weights."""
+    import keras
+
+    try:
+        obj = keras.saving.deserialize_keras_object(data["config"], safe_mode=True)
+    except Exception:  # e.g. a configuration this Keras cannot read: keep it remote
+        return None
+    weights = [_from_npy(_str(w)) for w in _list(data["weights"])]
+    if weights:
+        expected = [tuple(w.shape) for w in obj.weights]
+        if expected != [w.shape for w in weights]:
+            return None
+        obj.set_weights(weights)
+    return obj
+
+
+def _symbolic_outputs(data, link):
+    """A student's function applied to the judge's ``keras.Input``s, as judge-side tensors:
+    the kernel built the graph on matching inputs, the judge rebuilds it and applies its
+    layers to its own inputs, so ``keras.Model(inputs, outputs)`` works in the judge."""
+    import keras
+
+    graph = _rebuild_keras(data["model"])
+    if graph is None:
+        raise NotTransferable("the function returned layers that cannot be rebuilt outside "
+                              "your notebook (a layer class of your own?)")
+    inputs = [link.symbolic_inputs[int(i)] for i in _list(data["inputs"])]
+    clone = keras.models.clone_model(graph, input_tensors=inputs,
+                                     clone_function=lambda layer: layer)
+    outputs = clone.outputs
+    structure = _str(data["structure"])
+    if structure == "single":
+        return outputs[0]
+    return tuple(outputs) if structure == "tuple" else list(outputs)
+
+
+# -- judge-side proxy ----------------------------------------------------------------------
+class RemoteObject:
+    """Something that lives in the student's kernel (a function, an object of their class).
+
+    The judge may call it, read an attribute, index it, take its length, iterate it or
+    convert it to an array: each is a request whose answer is data (or another
+    ``RemoteObject``). Comparisons and truth values are never asked of it: ``==`` is
+    identity and ``bool()`` is ``True``, as for any object.
+    """
+
+    __slots__ = ("_link", "_id", "_type", "_bases", "_callable")
+
+    def __init__(self, link, ident: int, type_name: str, bases: list, is_callable: bool):
+        object.__setattr__(self, "_link", link)
+        object.__setattr__(self, "_id", ident)
+        object.__setattr__(self, "_type", type_name)
+        object.__setattr__(self, "_bases", tuple(bases))
+        object.__setattr__(self, "_callable", is_callable)
+
+    def _ask(self, op, **fields):
+        return self._link.request(op, id=self._id, **fields)
+
+    def __getattr__(self, name):
+        if name.startswith("__") and name.endswith("__"):
+            raise AttributeError(name)
+        return self._ask("getattr", name=name)
+
+    def __setattr__(self, name, value):
+        self._ask("setattr", name=name, value=self._link.encode(value))
+
+    def __call__(self, *args, **kwargs):
+        return self._link.call(self, args, kwargs)
+
+    def __getitem__(self, key):
+        return self._ask("getitem", key=self._link.encode(key))
+
+    def __len__(self):
+        value = self._ask("len")
+        if type(value) is not int:
+            raise TypeError("len() of an object from your notebook did not give an int")
+        return value
+
+    def __iter__(self):
+        items = self._ask("list")
+        if type(items) is not list:
+            raise TypeError("iterating an object from your notebook did not give items")
+        return iter(items)
+
+    def __array__(self, dtype=None, copy=None):
+        array = self._ask("array")
+        if type(array) is not np.ndarray:
+            raise TypeError(f"a {self._type} from your notebook cannot be read as an array")
+        return array if dtype is None else array.astype(dtype)
+
+    def __float__(self):
+        return float(self._checked_number())
+
+    def __int__(self):
+        return int(self._checked_number())
+
+    __index__ = __int__
+
+    def _checked_number(self):
+        value = self._ask("number")
+        if type(value) not in (int, float):
+            raise TypeError(f"a {self._type} from your notebook is not a number")
+        return value
+
+    def __bool__(self):
+        return True
+
+    def __eq__(self, other):
+        return self is other
+
+    def __hash__(self):
+        return id(self)
+
+    def __repr__(self):
+        return f"<{self._type} from your notebook>"
+
+    def __dir__(self):
+        return []
+
+    @property
+    def remote_type(self) -> str:
+        return self._type
+
+    def is_a(self, qualified_name: str) -> bool:
+        """Does the kernel say its class derives from ``module.QualName``? (data from the
+        kernel: use it for messages and dispatch, never as the verdict itself)."""
+        return qualified_name in self._bases
+
+    def facts(self, kind: str, **options):
+        """Facts the kernel computes about the object (e.g. its layer table)."""
+        return self._ask("facts", kind=kind, options=options)
+
+
+def is_remote(value) -> bool:
+    return type(value) is RemoteObject
+
+
+# -- kernel side: the agent --------------------------------------------------------------
+_handles: dict[int, object] = {}
+
+
+def _keep(obj) -> int:
+    ident = len(_handles) + 1
+    _handles[ident] = obj
+    return ident
+
+
+def _decode_args(data, depth=0):
+    """Requests from the judge: data, references to kept objects, symbolic inputs and
+    Keras objects by configuration."""
+    if depth > MAX_DEPTH:
+        raise ValueError("request nested too deeply")
+    if type(data) is dict and data.get("t") == "ref":
+        return _handles[int(data["id"])]
+    if type(data) is dict and data.get("t") == "symbolic":
+        import keras
+
+        shape = data["shape"]
+        tensor = keras.Input(batch_shape=tuple(shape), dtype=data["dtype"])
+        _symbolic.append((int(data["slot"]), tensor))
+        return tensor
+    if type(data) is dict and data.get("t") in ("list", "tuple", "set", "frozenset"):
+        items = [_decode_args(v, depth + 1) for v in data["v"]]
+        return {"list": list, "tuple": tuple, "set": set, "frozenset": frozenset}[
+            data["t"]](items)
+    if type(data) is dict and data.get("t") == "dict":
+        return {_decode_args(k, depth + 1): _decode_args(v, depth + 1) for k, v in data["v"]}
+    if type(data) is dict and data.get("t") == "keras":
+        import keras
+
+        obj = keras.saving.deserialize_keras_object(data["config"], safe_mode=True)
+        if data.get("weights"):
+            obj.set_weights([_from_npy(w) for w in data["weights"]])
+        return obj
+    return decode(data)
+
+
+_symbolic: list = []
+
+
+def _result(value):
+    """Encode a call's result; symbolic Keras outputs become a graph the judge rebuilds."""
+    if _symbolic and _has_keras_tensor(value):
+        import keras
+
+        slots = [slot for slot, _ in _symbolic]
+        inputs = [tensor for _, tensor in _symbolic]
+        single = not isinstance(value, (list, tuple))
+        outputs = [value] if single else list(value)
+        graph = keras.Model(inputs, outputs)
+        packed = _encode_keras(graph, _keep)
+        if packed is None:
+            raise TypeError("the result holds layers of your own classes, which the grader "
+                            "cannot rebuild outside your notebook")
+        return {"t": "graph", "model": packed, "inputs": slots,
+                "structure": "single" if single else type(value).__name__}
+    return encode(value, _keep)
+
+
+def _has_keras_tensor(value) -> bool:
+    items = value if isinstance(value, (list, tuple)) else [value]
+    return any(type(v).__name__ == "KerasTensor" for v in items)
+
+
+def _facts(obj, kind: str, options: dict):
+    from dlcourse import checks
+
+    if kind == "layer_table":
+        rows = checks.layer_table(obj, include_input=bool(options.get("include_input")))
+        return [{"name": r.name, "class_name": r.class_name,
+                 "output_shape": r.output_shape, "trainable_params": r.trainable_params,
+                 "non_trainable_params": r.non_trainable_params, "settings": r.settings}
+                for r in rows]
+    if kind == "param_counts":
+        return [checks.count_weights(obj.trainable_weights),
+                checks.count_weights(obj.non_trainable_weights)]
+    raise ValueError(f"unknown facts {kind!r}")
+
+
+def _dispatch(request: dict):
+    op = request["op"]
+    if op == "name":
+        import IPython
+
+        namespace = IPython.get_ipython().user_ns
+        name = request["name"]
+        if name not in namespace:
+            raise NameError(f"name {name!r} is not defined in your notebook")
+        return namespace[name]
+    obj = _handles[int(request["id"])] if "id" in request else None
+    if op == "getattr":
+        return getattr(obj, request["name"])
+    if op == "setattr":
+        setattr(obj, request["name"], _decode_args(request["value"]))
+        return None
+    if op == "call":
+        args = _decode_args(request["args"])
+        kwargs = _decode_args(request["kwargs"])
+        return obj(*args, **kwargs)
+    if op == "getitem":
+        return obj[_decode_args(request["key"])]
+    if op == "len":
+        return len(obj)
+    if op == "list":
+        return list(obj)
+    if op == "array":
+        return np.asarray(obj)
+    if op == "number":
+        return float(obj) if not isinstance(obj, int) else int(obj)
+    if op == "facts":
+        return _facts(obj, request["kind"], request.get("options", {}))
+    raise ValueError(f"unknown operation {op!r}")
+
+
+def serve(request_text: str) -> None:
+    """Answer one judge request (runs in the student's kernel)."""
+    from IPython.display import publish_display_data
+
+    _symbolic.clear()
+    try:
+        request = json.loads(request_text)
+        reply = {"ok": True, "value": _result(_dispatch(request))}
+    except BaseException as error:  # noqa: B902: the judge reports every failure
+        reply = {"ok": False, "error": {
+            "type": type(error).__name__,
+            "message": str(error)[:4000],
+            "traceback": "".join(traceback.format_exception(
+                type(error), error, error.__traceback__))[-6000:]}}
+    finally:
+        _symbolic.clear()
+    publish_display_data({MIME: reply})
+
+
+def error_from_reply(error: dict) -> BaseException:
+    """The judge's exception for an error the kernel reported (builtin types kept, so a
+    test can expect e.g. ``ValueError``; any other type becomes :class:`KernelError`)."""
+    name = str(error.get("type", "Exception"))
+    message = str(error.get("message", ""))
+    kind = _BUILTIN_ERRORS.get(name)
+    if kind is None or kind in (AssertionError,):
+        return KernelError(f"{name}: {message}")
+    try:
+        return kind(message)
+    except Exception:  # an exception type that wants other arguments
+        return KernelError(f"{name}: {message}")
