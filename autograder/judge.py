@@ -29,6 +29,7 @@ import signal
 import time
 import traceback
 
+from jupyter_core.utils import run_sync
 from nbformat.v4 import new_output
 from traitlets import Unicode
 
@@ -303,3 +304,6 @@ class JudgedExecute(Execute):
         cell.outputs = await loop.run_in_executor(None, judge.run_test, grade_id)
         cell.execution_count = execution_count
         return cell
+
+    # nbclient binds its synchronous wrapper to the base class's coroutine: rebind it.
+    execute_cell = run_sync(async_execute_cell)
