@@ -26,11 +26,13 @@ import json
 import linecache
 import os
 import signal
+import sys
 import time
 import traceback
 
 from jupyter_core.utils import run_sync
 from nbformat.v4 import new_output
+import numpy as np
 from traitlets import Unicode
 
 from autograder.judge_plan import JudgePlan
@@ -55,6 +57,7 @@ class KernelLink:
         self.timeout = timeout
         self.kernel_pid = kernel_pid
         self.symbolic_inputs: list = []
+        self.sent_keras: list = []
         self.printed = io.StringIO()
         self.client = BlockingKernelClient()
         self.client.load_connection_info(connection_info)
@@ -107,9 +110,26 @@ class KernelLink:
             raise KernelGone("your kernel did not answer the check (was the notebook's "
                              "input or output machinery changed?)")
         if reply.get("ok") is True:
-            return remote.decode(reply.get("value"), self)
+            value = remote.decode(reply.get("value"), self)
+            self._sync_back(reply.get("synced"))
+            return value
         error = reply.get("error")
         raise remote.error_from_reply(error if type(error) is dict else {})
+
+    def _sync_back(self, synced) -> None:
+        """The weights of Keras objects the judge sent, after the kernel's code ran."""
+        sent, self.sent_keras = self.sent_keras, []
+        if type(synced) is not list or len(synced) != len(sent):
+            return
+        for obj, state in zip(sent, synced):
+            if type(state) is not dict or type(state.get("weights")) is not list:
+                continue
+            arrays = [remote.decode({"t": "ndarray", "npy": w}) for w in state["weights"]]
+            if [a.shape for a in arrays] == [tuple(w.shape) for w in obj.weights]:
+                obj.set_weights(arrays)
+            if type(state.get("compile")) is dict and not getattr(obj, "compiled", True):
+                with contextlib.suppress(Exception):  # Keras' safe deserialiser decides
+                    obj.compile_from_config(state["compile"])
 
     def _interrupt(self) -> None:
         if self.kernel_pid:
@@ -120,7 +140,7 @@ class KernelLink:
         return self.request("name", name=name)
 
     def call(self, target, args, kwargs):
-        self.symbolic_inputs = []
+        self.symbolic_inputs, self.sent_keras = [], []
         return self.request("call", id=target._id, args=self.encode(tuple(args)),
                             kwargs=self.encode(dict(kwargs)))
 
@@ -139,11 +159,24 @@ class KernelLink:
             return {"t": "dict", "v": [[self.encode(k, depth + 1), self.encode(v, depth + 1)]
                                        for k, v in value.items()]}
 
+        if _is_keras_layer(value):
+            import keras
+
+            self.sent_keras.append(value)
+            return {"t": "keras", "config": keras.saving.serialize_keras_object(value),
+                    "weights": [remote.encode(np.asarray(w), None)["npy"]
+                                for w in value.get_weights()] if value.built else []}
+
         def refuse(obj):
             raise remote.NotTransferable(
                 f"the check cannot pass a {type(obj).__name__} to your notebook's code")
 
         return remote.encode(value, refuse)
+
+
+def _is_keras_layer(value) -> bool:
+    keras = sys.modules.get("keras")
+    return keras is not None and isinstance(value, keras.layers.Layer)
 
 
 def _alive(pid: int) -> bool:
@@ -171,10 +204,8 @@ class Judge:
         import matplotlib
 
         matplotlib.use("Agg")
-        with contextlib.suppress(Exception):
-            import keras
-
-            keras.backend.clear_session()
+        if "keras" in sys.modules:  # a TensorFlow lesson: start from a clean Keras state
+            sys.modules["keras"].backend.clear_session()
 
     def _run_prelude(self, indices) -> None:
         for index in sorted(set(indices) - self.done):

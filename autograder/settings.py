@@ -42,6 +42,13 @@ def configure(c, root: Path | str) -> None:
     preprocessors = list(GenerateAssignment.class_traits()["preprocessors"].default())
     c.GenerateAssignment.preprocessors = preprocessors + [ColabStamp]
     c.ColabStamp.repository_url, c.ColabStamp.branch = repository(root)
+    # Feedback shows a hidden test's docstring and verdict, never its source (the judge's
+    # error output for a hidden test carries the message only, no code lines).
+    from nbgrader.converters import GenerateFeedback
+    from nbgrader.preprocessors import ClearHiddenTests
+
+    c.GenerateFeedback.preprocessors = [ClearHiddenTests] + list(
+        GenerateFeedback.class_traits()["preprocessors"].default())
 
 
 def repository(root: Path | str) -> tuple[str, str]:

@@ -32,6 +32,7 @@ import numpy as np
 
 MIME = "application/vnd.dlcourse.remote+json"
 MAX_DEPTH = 64
+MAX_WEIGHT_BYTES = 96 * 2**20
 _BUILTIN_ERRORS = {name: value for name, value in vars(builtins).items()
                    if isinstance(value, type) and issubclass(value, Exception)}
 
@@ -91,6 +92,11 @@ def encode(value, keep, depth: int = 0, keras_objects: bool = True):
         packed = _encode_keras(value, keep)
         if packed is not None:
             return packed
+        if type(value).__name__ == "History" and type(value).__module__.startswith("keras."):
+            return {"t": "history", "history": encode(dict(value.history), keep, depth + 1),
+                    "epoch": encode(list(value.epoch), keep, depth + 1),
+                    "params": encode(dict(value.params or {}), keep, depth + 1),
+                    "ref": keep(value)}
     return {"t": "ref", "id": keep(value), "type": _type_name(value),
             "bases": [c.__module__ + "." + c.__qualname__ for c in type(value).__mro__][:12],
             "callable": callable(value)}
@@ -121,8 +127,12 @@ def _encode_keras(value, keep):
         json.dumps(config)
     except Exception:  # a configuration Keras cannot serialise: keep it remote
         return None
+    # Very large models (VGG, ResNet-50) cross as structure only: the judge rebuilds them
+    # with fresh weights of the same shapes (their checks are structural).
+    size = sum(int(np.prod(w.shape)) * 4 for w in value.weights) if value.built else 0
+    send = value.built and size <= MAX_WEIGHT_BYTES
     return {"t": "keras", "config": config, "built": bool(value.built),
-            "weights": [_npy(np.asarray(w)) for w in value.get_weights()] if value.built else [],
+            "weights": [_npy(np.asarray(w)) for w in value.get_weights()] if send else [],
             "ref": keep(value), "type": _type_name(value)}
 
 
@@ -159,6 +169,14 @@ def decode(data, link=None, depth: int = 0):
         if model is not None:
             return model
         return RemoteObject(link, int(data["ref"]), _str(data["type"]), [], True)
+    if tag == "history":
+        import keras
+
+        history = keras.callbacks.History()
+        history.history = decode(data["history"], link, depth + 1)
+        history.epoch = decode(data["epoch"], link, depth + 1)
+        history.params = decode(data["params"], link, depth + 1)
+        return history
     if tag == "graph":
         return _symbolic_outputs(data, link)
     if tag == "ref":
@@ -360,11 +378,13 @@ def _decode_args(data, depth=0):
         obj = keras.saving.deserialize_keras_object(data["config"], safe_mode=True)
         if data.get("weights"):
             obj.set_weights([_from_npy(w) for w in data["weights"]])
+        _received.append(obj)
         return obj
     return decode(data)
 
 
 _symbolic: list = []
+_received: list = []   # Keras objects the judge sent with this request (their weights go back)
 
 
 def _result(value):
@@ -384,6 +404,20 @@ def _result(value):
         return {"t": "graph", "model": packed, "inputs": slots,
                 "structure": "single" if single else type(value).__name__}
     return encode(value, _keep)
+
+
+def _state(obj) -> dict:
+    """Weights and compile settings of a Keras object after the student's code used it."""
+    state = {"weights": [_npy(np.asarray(w)) for w in obj.get_weights()]}
+    compiled = getattr(obj, "compiled", False) and hasattr(obj, "get_compile_config")
+    if compiled:
+        try:
+            config = obj.get_compile_config()
+            json.dumps(config)
+            state["compile"] = config
+        except Exception:  # a loss of the student's own: the judge cannot rebuild it
+            pass
+    return state
 
 
 def _has_keras_tensor(value) -> bool:
@@ -446,9 +480,12 @@ def serve(request_text: str) -> None:
     from IPython.display import publish_display_data
 
     _symbolic.clear()
+    _received.clear()
     try:
         request = json.loads(request_text)
         reply = {"ok": True, "value": _result(_dispatch(request))}
+        # A function may train the model it was given: the judge's copy gets the weights.
+        reply["synced"] = [_state(obj) for obj in _received]
     except BaseException as error:  # noqa: B902: the judge reports every failure
         reply = {"ok": False, "error": {
             "type": type(error).__name__,
@@ -457,6 +494,7 @@ def serve(request_text: str) -> None:
                 type(error), error, error.__traceback__))[-6000:]}}
     finally:
         _symbolic.clear()
+        _received.clear()
     publish_display_data({MIME: reply})
 
 

@@ -110,6 +110,70 @@ def corpus(course) -> dict:
             ".write('fine')"), 3, []),
         "read-solutions": (notebooks.fill_in(released, source, replacements={
             "square": steal}), 2, ["square(3) should be 9"]),
+        **judge_attacks(course, released, source),
+    }
+
+
+def judge_attacks(course, released, source) -> dict:
+    """Student code that tries to decide its own verdict, or to reach the grader. The test
+    cells run in the judge, so each scores what its honest content deserves; honest
+    submissions queued after them get full marks in the same run."""
+    complete = notebooks.fill_in(released, source)
+    only_square = notebooks.fill_in(released, source, only={"square"})
+    wrong_mean = notebooks.fill_in(released, source, replacements={
+        "mean": "def mean(values):\n    return 0"})
+    always_equal = ("class AlwaysEqual(float):\n"
+                    "    def __eq__(self, other): return True\n"
+                    "    __ne__ = lambda self, other: False\n"
+                    "    def __bool__(self): return True\n"
+                    "def square(x):\n    return AlwaysEqual(0)\n"
+                    "def mean(values):\n    return AlwaysEqual(0)\n")
+    walk = ("import os\nhits = []\nroots = [os.path.dirname(os.getcwd()), '/tmp']\n"
+            "for pid in os.listdir('/proc'):\n"
+            "    if pid.isdigit():\n"
+            "        roots += [f'/proc/{pid}/cwd', f'/proc/{pid}/root/tmp/dlcourse-grading',\n"
+            f"                  f'/proc/{{pid}}/root{ROOT}/solutions', f'/proc/{{pid}}/root{ROOT}/.git']\n"
+            "for root in roots:\n"
+            "    for depth, (folder, dirs, files) in enumerate(os.walk(root)):\n"
+            "        if depth > 400: break\n"
+            "        for name in files:\n"
+            "            path = os.path.join(folder, name)\n"
+            "            try:\n"
+            "                if os.path.getsize(path) < 2**22 and (b'BEGIN HIDDEN' in open(path, 'rb').read()\n"
+            "                        or name == 'HEAD'):\n"
+            "                    hits.append(path)\n"
+            "            except OSError:\n"
+            "                pass\n"
+            "print('hidden-found:', sorted(set(hits))[:5])\n")
+    return {
+        "judge-input-transformer": (_with_code_cell(
+            released, "get_ipython().input_transformers_post.append(lambda lines: ['pass\\n'])"),
+            0, []),
+        "judge-always-equal": (notebooks.fill_in(released, source, replacements={
+            "square": always_equal}), 0, []),
+        "judge-patched-builtins": (_with_code_cell(
+            only_square, "import builtins\nbuiltins.len = lambda x: 1\n"
+            "builtins.sum = lambda x: 2\nbuiltins.all = lambda x: True"), 1, []),
+        "judge-patched-numpy": (_with_code_cell(
+            wrong_mean, "import numpy\nnumpy.isclose = lambda *a, **k: True"), 1, []),
+        "judge-custom-exc": (_with_code_cell(
+            released, "get_ipython().set_custom_exc((BaseException,), lambda *a, **k: None)"),
+            0, []),
+        "judge-showtraceback": (_with_code_cell(
+            released, "ip = get_ipython()\nip.showtraceback = lambda *a, **k: None\n"
+            "ip._showtraceback = lambda *a, **k: None"), 0, []),
+        "judge-patched-checks": (_with_code_cell(
+            released, "from dlcourse import checks\n"
+            "vars(checks)['check_close'] = lambda *a, **k: None\n"
+            "checks.check_equal.__code__ = (lambda *a, **k: None).__code__"), 0, []),
+        "judge-kill-parent": (_with_code_cell(
+            complete, "import os, signal\nfor pid in {os.getppid(), 1}:\n    try:\n"
+            "        os.kill(pid, signal.SIGKILL)\n    except OSError as error:\n"
+            "        print('refused', error)"), 3, []),
+        "judge-read-hidden": (_with_code_cell(complete, walk), 3, []),
+        "zz-honest-1": (complete, 3, []),
+        "zz-honest-2": (complete, 3, []),
+        "zz-honest-3": (complete, 3, []),
     }
 
 
@@ -163,6 +227,11 @@ def test_hostile_corpus_is_graded_with_reasons_and_the_batch_goes_on(fixture_cou
     huge = fixture_course.root / "autograded" / "huge-output" / LESSON / NB
     if huge.exists() and huge.stat().st_size > 5 * 2**20:
         problems.append(f"huge-output stored {huge.stat().st_size} bytes")
+    walked = notebooks.read(fixture_course.root / "autograded" / "judge-read-hidden" / LESSON
+                            / NB)
+    printed = " ".join(o.get("text", "") for c in walked.cells for o in c.get("outputs", []))
+    if "hidden-found: []" not in printed:
+        problems.append(f"judge-read-hidden reached hidden tests or .git: {printed[:400]}")
     for student in ("infinite-loop",):
         if "timeout" not in outcomes[student].flags:
             problems.append(f"{student}: not flagged as timeout: {outcomes[student]}")
