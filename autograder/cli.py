@@ -57,7 +57,7 @@ def cmd_release(args) -> int:
 
 
 def grade_lessons(course: Course, lessons, workers=None, scheduler=None, force=False,
-                  limits: Limits | None = None) -> list[Outcome]:
+                  limits: Limits | None = None, weak_sandbox: bool = False) -> list[Outcome]:
     """Grade every lesson's submissions with a progress bar and one line per submission."""
     from tqdm import tqdm
 
@@ -82,7 +82,8 @@ def grade_lessons(course: Course, lessons, workers=None, scheduler=None, force=F
                 bar.update()
 
             graded = course.grade(lesson, workers=workers, scheduler=scheduler, force=force,
-                                  limits=limits, progress=progress)
+                                  limits=limits, progress=progress,
+                                  weak_sandbox=weak_sandbox)
         resumed = [o for o in graded if o.resumed]
         if resumed:
             print(f"  {len(resumed)} submission(s) already graded in this version, kept "
@@ -98,7 +99,8 @@ def cmd_grade(args) -> int:
                     memory_bytes=int(args.memory_gib * 2**30),
                     max_processes=args.max_processes)
     print(f"sandbox: {sandbox.describe()}")
-    outcomes = grade_lessons(course, lessons, args.workers, args.scheduler, args.force, limits)
+    outcomes = grade_lessons(course, lessons, args.workers, args.scheduler, args.force, limits,
+                             args.weak_sandbox)
     if not outcomes:
         raise CourseError(f"nothing to grade: no submissions for {', '.join(lessons)} in "
                           f"{course.submissions}")
@@ -170,6 +172,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="memory cap per submission in GiB (default: %(default)s)")
     p.add_argument("--max-processes", type=int, default=defaults.max_processes,
                    help="processes+threads cap per submission (default: %(default)s)")
+    p.add_argument("--weak-sandbox", action="store_true",
+                   help="grade even without bubblewrap (student code then runs with the "
+                   "grader's rights; the status of every submission says so)")
     p.set_defaults(func=cmd_grade)
 
     p = sub.add_parser("report", help="per-exercise pass rates, score histogram, problems")

@@ -153,18 +153,9 @@ class Course:
         return {path.stem: plan(notebooks.read(path)).to_json()
                 for path in sorted(folder.glob("*.ipynb"))}
 
-    def hidden_paths(self) -> list[str]:
-        """What student code must not see: answers, hidden tests, other students' work."""
-        repository = Path(__file__).resolve().parents[1]
-        paths = [self.root / name for name in (settings.SOURCE_DIRECTORY, settings.GRADEBOOK,
-                                               "submitted", "autograded", "feedback",
-                                               STATUS_FILE)]
-        paths += [self.submissions, repository / settings.SOURCE_DIRECTORY,
-                  repository / "tests", repository / settings.GRADEBOOK]
-        return sorted({str(p) for p in paths})
-
     def grade(self, lesson: str, workers: int | None = None, scheduler: str | None = None,
-              force: bool = False, limits: Limits | None = None, progress=None) -> list[Outcome]:
+              force: bool = False, limits: Limits | None = None, progress=None,
+              weak_sandbox: bool = False) -> list[Outcome]:
         """Grade every student who submitted ``lesson``, side by side.
 
         Args:
@@ -175,11 +166,19 @@ class Course:
                 batch resumes where it stopped).
             limits: per-submission time, memory and process limits.
             progress: called with each :class:`Outcome` as it completes.
+            weak_sandbox: grade even without bubblewrap (student code then runs with the
+                grader's rights; every submission's status says so).
 
         Returns:
             One outcome per student, in student order.
         """
         self._check_released(lesson)
+        from autograder import sandbox
+
+        if sandbox.bwrap_path() is None and not weak_sandbox:
+            raise CourseError("bubblewrap (bwrap) is not installed, so student code cannot be "
+                              "sandboxed: install it (apt-get install bubblewrap) or accept "
+                              "weaker isolation explicitly with --weak-sandbox")
         students = self.students(lesson)
         status = self.load_status().get(lesson, {})
         template, names = self.template_gradebook(lesson)
@@ -190,8 +189,8 @@ class Course:
             folder = self.submissions / student / lesson
             files = {p.name: p.read_bytes() for p in sorted(folder.iterdir())
                      if p.is_file() and p.suffix == ".ipynb"}
-            task = GradeTask(lesson, student, files, template, names, self.hidden_paths(),
-                             limits or Limits(), plans)
+            task = GradeTask(lesson, student, files, template, names, limits or Limits(),
+                             weak_sandbox, plans)
             previous = status.get(student, {})
             if not force and student in graded and previous.get("digest") == task.digest:
                 score, max_score = self.score(lesson, student)

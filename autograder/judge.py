@@ -313,6 +313,19 @@ class JudgedExecute(Execute):
                 self._judge.link.close()
                 self._judge = None
 
+    def create_kernel_manager(self):
+        """The kernel is sandboxed without a network: it listens on Unix sockets (ZMQ
+        ``ipc``) in the runtime folder, which the sandbox shares with the grader."""
+        import uuid
+
+        from jupyter_core.paths import jupyter_runtime_dir
+
+        km = super().create_kernel_manager()
+        km.transport = "ipc"
+        km.connection_file = os.path.join(jupyter_runtime_dir(), f"kernel-{uuid.uuid4()}.json")
+        km.ip = os.path.splitext(km.connection_file)[0] + "-ipc"
+        return km
+
     def _get_judge(self) -> Judge:
         if self._judge is None:
             info = self.km.get_connection_info(session=False)

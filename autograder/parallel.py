@@ -44,8 +44,8 @@ class GradeTask:
     files: dict                      # notebook name -> bytes as submitted
     template_gradebook: bytes        # sqlite file holding only the lesson's definition
     notebooks: list                  # notebook names the lesson expects
-    hide: list                       # coordinator paths student code must not see
     limits: Limits = field(default_factory=Limits)
+    weak_sandbox: bool = False       # accepted explicitly: no bubblewrap
     judge_plans: dict = field(default_factory=dict)  # notebook stem -> JudgePlan JSON
 
     @property
@@ -135,14 +135,14 @@ def run_task(task: GradeTask) -> GradeResult:
         (course / "gradebook.db").write_bytes(task.template_gradebook)
         for name, raw in task.files.items():
             (folder / name).write_bytes(raw)
+        (scratch / "runtime").mkdir()
         config = sandbox.SandboxConfig(
             memory_bytes=task.limits.memory_bytes, max_processes=task.limits.max_processes,
-            scratch_base=str(scratch_base()), hide=list(task.hide),
+            socket_dir=str(scratch / "runtime"), weak=task.weak_sandbox,
             cgroup_name=cgroup if sandbox.cgroups_available() else "",
-            state_file=str(scratch / "sandbox-state.json"))
+            state_file=str(scratch / "sandbox-state.json"), log_file=str(scratch / "kernel.log"))
         config.save(scratch / "sandbox.json")
         _kernelspec(scratch, scratch / "sandbox.json")
-        (scratch / "runtime").mkdir()
         plans = scratch / "judge"
         plans.mkdir()
         for stem, plan in task.judge_plans.items():
@@ -197,7 +197,10 @@ def run_task(task: GradeTask) -> GradeResult:
         return result
     finally:
         result.seconds = time.perf_counter() - started
-        shutil.rmtree(scratch, ignore_errors=True)
+        if os.environ.get("DLCOURSE_KEEP_SCRATCH"):
+            print("kept", scratch, file=sys.stderr)
+        else:
+            shutil.rmtree(scratch, ignore_errors=True)
 
 
 @contextlib.contextmanager

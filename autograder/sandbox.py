@@ -1,43 +1,46 @@
-"""Run one student kernel in a sandbox: the kernelspec's ``argv`` starts this module,
-which confines itself and then ``exec``s ipykernel.
+"""Run one student kernel in a sandbox: the kernelspec's ``argv`` starts this module, which
+joins the submission's cgroup, sets resource limits and ``exec``s bubblewrap, which starts
+ipykernel inside.
 
 Layers, each used where the machine has it (``describe()`` says which are active):
 
-1. **cgroups** (v1 or v2, root): a memory cap and a process-count cap that bind root too;
+1. **bubblewrap** (``bwrap``, Debian package ``bubblewrap``; the sandbox Flatpak uses): new
+   user, PID, network, IPC, UTS and cgroup namespaces, a fresh ``/proc`` and ``/dev``, uid
+   and gid 65534 inside, every capability dropped, ``--die-with-parent``, and a file system
+   made only of read-only binds of the operating system and the Python environment plus
+   two writable folders: the submission's own and the kernel's socket folder. The
+   repository, its ``.git``, ``solutions/``, gradebooks, other submissions and the
+   grader's home are simply not there. The kernel has no network; it talks to the grader
+   over Unix sockets (ZMQ ``ipc``) in the socket folder.
+2. **cgroups** (v1 or v2, root): a memory cap and a process-count cap that bind root too;
    the grader kills everything left in the group when the notebook ends.
-2. **A private mount namespace** (root, ``unshare``): the scratch base directory, the
-   course's ``solutions/``, gradebook, ``submitted/``, ``autograded/`` and ``feedback/``
-   are covered by empty file systems, so student code cannot read the answers, the hidden
-   tests or other students' work; every other mount is made read-only, so it can only
-   write to its own folder and a small private temporary file system.
-3. **No capabilities** (root): the capability bounding set is emptied and
-   ``no_new_privs`` set before ``exec``, so the kernel cannot undo the mounts or the limits.
-4. **Resource limits** (everywhere): data-segment size (the memory cap when there are no
-   cgroups), file size, no core dumps, and a process cap (binds non-root users only).
-5. **A scrubbed environment** (everywhere): only a short list of variables passes.
+3. **Resource limits** (everywhere): CPU time, data-segment size, file size, no core
+   dumps, and a process cap (binds non-root users only).
+4. **A scrubbed environment** (everywhere): only a short list of variables passes.
 
-Without root (or where ``unshare`` is refused) only layers 4 and 5 remain: student code
-then runs with the grader's user rights and could read files that user can read.
+Without bubblewrap, grading refuses to start unless weaker isolation is accepted
+explicitly (``--weak-sandbox``); the report then names it for every submission.
 """
 
 from __future__ import annotations
 
-import ctypes
 import json
 import os
 import resource
+import shutil
 import sys
+import sysconfig
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-CLONE_NEWNS = 0x00020000
-MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
-MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
-PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 24, 38
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 ENV_KEEP = ("PATH", "LANG", "LC_ALL", "PYTHONPATH", "VIRTUAL_ENV", "DLCOURSE_PROFILE",
             "TF_CPP_MIN_LOG_LEVEL", "OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS",
             "TF_NUM_INTEROP_THREADS")
+SANDBOX_UID = 65534
+SYSTEM_BINDS = ("/usr", "/etc", "/opt")
+SYSTEM_LINKS = {"/bin": "usr/bin", "/sbin": "usr/sbin", "/lib": "usr/lib",
+                "/lib64": "usr/lib64"}
 
 
 @dataclass
@@ -48,11 +51,13 @@ class SandboxConfig:
     max_processes: int = 512          # threads count too: TensorFlow starts dozens
     max_file_bytes: int = 256 * 2**20
     private_tmp_bytes: int = 256 * 2**20
-    scratch_base: str = ""            # hidden entirely, but for the notebook's own folder
-    hide: list = field(default_factory=list)   # more paths to cover (dirs or files)
+    cpu_seconds: int = 3600
+    socket_dir: str = ""              # the kernel's connection file and ipc sockets
+    readable: list = field(default_factory=list)   # extra read-only binds (the helpers)
     cgroup_name: str = ""             # e.g. "dlcourse/<task id>"; empty: no cgroups
     state_file: str = ""              # where the launcher records what it set up
-    use_namespace: bool = True
+    log_file: str = ""                # the kernel's own stdout/stderr (not the notebook's)
+    weak: bool = False                # accepted: run without bubblewrap
 
     def save(self, path: Path) -> None:
         Path(path).write_text(json.dumps(asdict(self), indent=1))
@@ -62,15 +67,18 @@ class SandboxConfig:
         return cls(**json.loads(Path(path).read_text()))
 
 
-_libc = ctypes.CDLL(None, use_errno=True)
+def bwrap_path() -> str | None:
+    return shutil.which("bwrap")
 
 
-def _mount(source, target, fstype, flags, data=None) -> None:
-    enc = lambda s: None if s is None else str(s).encode()  # noqa: E731
-    if _libc.mount(enc(source), enc(target), enc(fstype), ctypes.c_ulong(flags),
-                   enc(data)) != 0:
-        errno = ctypes.get_errno()
-        raise OSError(errno, f"mount {source} -> {target}: {os.strerror(errno)}")
+def python_binds() -> list[str]:
+    """Folders the kernel's Python needs: the environment, the base installation, and the
+    folders of editable installs (this repository's ``dlcourse`` package only)."""
+    paths = {sys.prefix, sys.base_prefix, sysconfig.get_paths()["purelib"]}
+    import dlcourse
+
+    paths.add(str(Path(dlcourse.__file__).resolve().parent))
+    return sorted(p for p in paths if p and Path(p).exists())
 
 
 # -- cgroups -----------------------------------------------------------------------------
@@ -171,61 +179,9 @@ def cgroup_cleanup(name: str) -> None:
             pass
 
 
-# -- mount namespace ---------------------------------------------------------------------
-def _mount_points() -> list[str]:
-    points = []
-    with open("/proc/self/mountinfo") as handle:
-        for line in handle:
-            point = line.split()[4].encode().decode("unicode_escape")
-            points.append(point)
-    return points
-
-
-def _confine_filesystem(config: SandboxConfig, workdir: Path, private: Path) -> None:
-    """Hide what student code must not see; make everything else read-only."""
-    if _libc.unshare(CLONE_NEWNS) != 0:
-        raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWNS) refused")
-    _mount(None, "/", None, MS_REC | MS_PRIVATE)
-    keep_fd = os.open(workdir, os.O_RDONLY | os.O_DIRECTORY)
-    base = Path(config.scratch_base)
-    for path in sorted({Path(p) for p in config.hide}, key=lambda p: len(p.parts)):
-        if path.is_dir():
-            _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_RDONLY, "size=4k,mode=755")
-        elif path.exists():
-            _mount("/dev/null", path, None, MS_BIND)
-    # The scratch base: a private, writable, size-limited tmpfs holding only this
-    # notebook's folder (bound back from the descriptor opened above) and a temp dir.
-    _mount("tmpfs", base, "tmpfs", MS_NOSUID | MS_NODEV,
-           f"size={config.private_tmp_bytes},mode=755")
-    workdir.mkdir(parents=True, exist_ok=True)
-    _mount(f"/proc/self/fd/{keep_fd}", workdir, None, MS_BIND)
-    os.close(keep_fd)
-    private.mkdir(parents=True, exist_ok=True)
-    writable = {str(workdir), str(base)}
-    for point in _mount_points():
-        if point in writable or point.startswith(("/proc", "/dev", "/sys")):
-            continue
-        try:
-            _mount(None, point, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
-        except OSError:
-            _mount(None, point, None, MS_REMOUNT | MS_BIND | MS_RDONLY)
-    if Path("/proc/sys").exists():
-        _mount("/proc/sys", "/proc/sys", None, MS_BIND)
-        _mount(None, "/proc/sys", None, MS_REMOUNT | MS_BIND | MS_RDONLY)
-    if CGROUP_ROOT.exists():
-        _mount("tmpfs", CGROUP_ROOT, "tmpfs", MS_RDONLY, "size=4k")
-
-
-def _drop_capabilities() -> None:
-    last = int(Path("/proc/sys/kernel/cap_last_cap").read_text()) if Path(
-        "/proc/sys/kernel/cap_last_cap").exists() else 40
-    for cap in range(last + 1):
-        _libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)
-    _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
-
-
 def _set_limits(config: SandboxConfig) -> None:
     for limit, value in ((resource.RLIMIT_DATA, config.memory_bytes),
+                         (resource.RLIMIT_CPU, config.cpu_seconds),
                          (resource.RLIMIT_FSIZE, config.max_file_bytes),
                          (resource.RLIMIT_CORE, 0),
                          (resource.RLIMIT_NPROC, config.max_processes)):
@@ -234,20 +190,39 @@ def _set_limits(config: SandboxConfig) -> None:
         resource.setrlimit(limit, (value, value))
 
 
+def bwrap_argv(config: SandboxConfig, workdir: Path, kernel_argv: list[str]) -> list[str]:
+    """The bubblewrap command that starts ``kernel_argv`` in the submission's sandbox."""
+    argv = [bwrap_path() or "bwrap", "--die-with-parent", "--new-session", "--unshare-all",
+            "--unshare-user", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID),
+            "--disable-userns", "--cap-drop", "ALL", "--hostname", "sandbox",
+            "--clearenv", "--proc", "/proc", "--dev", "/dev",
+            "--size", str(config.private_tmp_bytes), "--tmpfs", "/tmp"]
+    for path in SYSTEM_BINDS:
+        argv += ["--ro-bind-try", path, path]
+    for link, target in SYSTEM_LINKS.items():
+        if Path(link).is_symlink():
+            argv += ["--symlink", target, link]
+        else:
+            argv += ["--ro-bind-try", link, link]
+    for path in python_binds() + list(config.readable):
+        argv += ["--ro-bind", path, path]
+    argv += ["--bind", str(workdir), str(workdir)]
+    if config.socket_dir:
+        argv += ["--bind", config.socket_dir, config.socket_dir]
+    env = {k: os.environ[k] for k in ENV_KEEP if k in os.environ}
+    env.update(HOME="/tmp", TMPDIR="/tmp", IPYTHONDIR="/tmp/ipython",
+               MPLCONFIGDIR="/tmp/matplotlib", KERAS_HOME="/tmp/keras",
+               PYTHONDONTWRITEBYTECODE="1", DLCOURSE_SANDBOX="bubblewrap")
+    for key, value in sorted(env.items()):
+        argv += ["--setenv", key, value]
+    return argv + ["--chdir", str(workdir), "--"] + list(kernel_argv)
+
+
 def launch(config_path: str, kernel_argv: list[str]) -> None:
-    """Confine this process, then exec the kernel. Runs inside the kernel's process."""
+    """Join the cgroup, set limits, then exec bubblewrap (or, if accepted, the kernel)."""
     config = SandboxConfig.load(Path(config_path))
     workdir = Path.cwd()
-    base = Path(config.scratch_base)
-    # Named after the task (the config's folder), so the grader can find this kernel by
-    # its command line after exec.
-    private = base / f".private-{Path(config_path).resolve().parent.name}"
     state = {"layers": []}
-    # The connection file is read now: its folder is hidden below.
-    argv = list(kernel_argv)
-    connection = argv[argv.index("-f") + 1] if "-f" in argv else None
-    connection_text = Path(connection).read_text() if connection else None
-    # Opened now, written at the end: the path may be hidden by then.
     state_handle = open(config.state_file, "w") if config.state_file else None
     if os.geteuid() == 0 and config.cgroup_name:
         try:
@@ -255,59 +230,41 @@ def launch(config_path: str, kernel_argv: list[str]) -> None:
                 state["layers"].append("cgroups")
         except OSError as error:
             state["cgroup_error"] = str(error)
-    if os.geteuid() == 0 and config.use_namespace and base.is_dir():
-        try:
-            _confine_filesystem(config, workdir, private)
-            state["layers"].append("mount-namespace")
-        except OSError as error:
-            state["namespace_error"] = str(error)
-    if "mount-namespace" not in state["layers"]:
-        private = workdir / ".private"
-        private.mkdir(exist_ok=True)
-    if connection_text is not None:
-        new_connection = private / "kernel.json"
-        new_connection.write_text(connection_text)
-        argv[argv.index("-f") + 1] = str(new_connection)
-    env = {k: os.environ[k] for k in ENV_KEEP if k in os.environ}
-    env.update(HOME=str(private), TMPDIR=str(private), IPYTHONDIR=str(private / "ipython"),
-               MPLCONFIGDIR=str(private / "matplotlib"), KERAS_HOME=str(private / "keras"),
-               PYTHONDONTWRITEBYTECODE="1", DLCOURSE_SANDBOX=",".join(state["layers"]))
-    if os.geteuid() == 0:
-        _drop_capabilities()
-        state["layers"].append("no-capabilities")
+    use_bwrap = bwrap_path() is not None and not config.weak
+    if use_bwrap:
+        # The sandbox user must be able to write its folders (and nothing else).
+        for folder in (workdir, Path(config.socket_dir) if config.socket_dir else None):
+            if folder is not None and os.geteuid() == 0:
+                os.chmod(folder, 0o777)
+        argv = bwrap_argv(config, workdir, kernel_argv)
+        state["layers"] += ["bubblewrap", "no-capabilities", "no-network", "pid-namespace"]
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+    else:
+        argv = list(kernel_argv)
+        env = {k: os.environ[k] for k in ENV_KEEP if k in os.environ}
+        env.update(DLCOURSE_SANDBOX="weak", PYTHONDONTWRITEBYTECODE="1")
+    state["layers"] += ["resource-limits", "scrubbed-environment"]
     if state_handle:
         with state_handle:
             state_handle.write(json.dumps(state))
     _set_limits(config)
-    # The kernel's own banner would land in the grader's log; what student code prints is
-    # captured by ipykernel into the notebook, not written to these descriptors.
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 1)
-    os.dup2(devnull, 2)
+    # The kernel's own messages (its banner, crashes, TensorFlow's logging) go to the log
+    # file; what student code prints is captured by ipykernel into the notebook.
+    log = os.open(config.log_file or os.devnull, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.dup2(log, 1)
+    os.dup2(log, 2)
     os.execve(argv[0], argv, env)
-
-
-def namespace_available() -> bool:
-    """Can this process make a private mount namespace? (tried in a throwaway child)"""
-    if os.geteuid() != 0 or not hasattr(os, "fork"):
-        return False
-    pid = os.fork()
-    if pid == 0:
-        os._exit(0 if _libc.unshare(CLONE_NEWNS) == 0 else 1)
-    return os.waitpid(pid, 0)[1] == 0
 
 
 def describe() -> str:
     """Which protections this machine gives student code (for the instructor)."""
-    if os.geteuid() != 0:
-        return ("resource limits and a scrubbed environment only (not root: no cgroups, no "
-                "private mounts); student code can read what the grader's user can read")
-    layers = ["cgroup memory/process caps" if cgroups_available()
-              else "no cgroups (memory capped by RLIMIT_DATA, process cap does not bind root)"]
-    layers.append("private read-only mounts hiding solutions, gradebook and other work"
-                  if namespace_available() else "no private mounts (unshare refused): "
-                  "student code can read what the grader can read")
-    layers += ["no capabilities", "resource limits", "scrubbed environment"]
+    layers = ["bubblewrap: no network, own PID/IPC/user namespaces, uid 65534, no "
+              "capabilities, only the Python environment and the submission visible"
+              if bwrap_path() else "NO bubblewrap (apt-get install bubblewrap): student code "
+              "would run with the grader's rights"]
+    layers.append("cgroup memory/process caps" if cgroups_available()
+                  else "no cgroups (memory capped by RLIMIT_DATA, process cap does not bind root)")
+    layers += ["CPU-time, file-size and memory limits", "scrubbed environment"]
     return ", ".join(layers)
 
 

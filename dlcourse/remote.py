@@ -26,6 +26,7 @@ import builtins
 import io
 import json
 import math
+import sys
 import traceback
 
 import numpy as np
@@ -113,11 +114,8 @@ def _is_builtin_keras(obj) -> bool:
 def _encode_keras(value, keep):
     """A Keras model or layer built only from Keras' own classes: its configuration and
     weights (the judge rebuilds it). Anything with the student's own classes: None."""
-    try:
-        import keras
-    except ImportError:
-        return None
-    if not isinstance(value, keras.layers.Layer):
+    keras = sys.modules.get("keras")  # not imported: nothing can be a Keras object
+    if keras is None or not isinstance(value, keras.layers.Layer):
         return None
     parts = value._flatten_layers(include_self=True, recursive=True)
     if not all(_is_builtin_keras(layer) for layer in parts):
