@@ -81,6 +81,15 @@ class _Names(ast.NodeVisitor):
     def visit_Name(self, node):
         (self.loads if isinstance(node.ctx, ast.Load) else self.stores).add(node.id)
 
+    def visit_Compare(self, node):
+        # `"history" in globals()` reads the name too
+        if (isinstance(node.left, ast.Constant) and isinstance(node.left.value, str)
+                and any(isinstance(c, ast.Call) and isinstance(c.func, ast.Name)
+                        and c.func.id in ("globals", "locals", "dir")
+                        for c in node.comparators)):
+            self.loads.add(node.left.value)
+        self.generic_visit(node)
+
     def visit_arg(self, node):
         self.stores.add(node.arg)
         self.generic_visit(node)

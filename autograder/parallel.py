@@ -115,7 +115,9 @@ def _kernelspec(scratch: Path, config_path: Path) -> None:
     argv = [sys.executable, "-m", "autograder.sandbox", str(config_path), "--",
             sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
     (folder / "kernel.json").write_text(json.dumps(
-        {"argv": argv, "display_name": "dlcourse sandbox", "language": "python"}))
+        {"argv": argv, "display_name": "dlcourse sandbox", "language": "python",
+         # bubblewrap does not pass signals on: interrupt over the control channel
+         "interrupt_mode": "message"}))
 
 
 def run_task(task: GradeTask) -> GradeResult:
@@ -139,6 +141,9 @@ def run_task(task: GradeTask) -> GradeResult:
         config = sandbox.SandboxConfig(
             memory_bytes=task.limits.memory_bytes, max_processes=task.limits.max_processes,
             socket_dir=str(scratch / "runtime"), weak=task.weak_sandbox,
+            masks=[[str(folder / name),
+                    str(course / "autograded" / task.student / task.lesson / name)]
+                   for name in task.notebooks],
             cgroup_name=cgroup if sandbox.cgroups_available() else "",
             state_file=str(scratch / "sandbox-state.json"), log_file=str(scratch / "kernel.log"))
         config.save(scratch / "sandbox.json")

@@ -54,6 +54,10 @@ class SandboxConfig:
     cpu_seconds: int = 3600
     socket_dir: str = ""              # the kernel's connection file and ipc sockets
     readable: list = field(default_factory=list)   # extra read-only binds (the helpers)
+    # [source, target] files bound read-only over files of the working folder: the
+    # notebook nbgrader executes there holds the restored hidden tests, so the kernel sees
+    # the notebook as the student submitted it instead.
+    masks: list = field(default_factory=list)
     cgroup_name: str = ""             # e.g. "dlcourse/<task id>"; empty: no cgroups
     state_file: str = ""              # where the launcher records what it set up
     log_file: str = ""                # the kernel's own stdout/stderr (not the notebook's)
@@ -209,6 +213,8 @@ def bwrap_argv(config: SandboxConfig, workdir: Path, kernel_argv: list[str]) -> 
     argv += ["--bind", str(workdir), str(workdir)]
     if config.socket_dir:
         argv += ["--bind", config.socket_dir, config.socket_dir]
+    for source, target in config.masks:
+        argv += ["--ro-bind", source if Path(source).exists() else "/dev/null", target]
     env = {k: os.environ[k] for k in ENV_KEEP if k in os.environ}
     env.update(HOME="/tmp", TMPDIR="/tmp", IPYTHONDIR="/tmp/ipython",
                MPLCONFIGDIR="/tmp/matplotlib", KERAS_HOME="/tmp/keras",

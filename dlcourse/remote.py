@@ -129,9 +129,13 @@ def _encode_keras(value, keep):
     # with fresh weights of the same shapes (their checks are structural).
     size = sum(int(np.prod(w.shape)) * 4 for w in value.weights) if value.built else 0
     send = value.built and size <= MAX_WEIGHT_BYTES
-    return {"t": "keras", "config": config, "built": bool(value.built),
-            "weights": [_npy(np.asarray(w)) for w in value.get_weights()] if send else [],
-            "ref": keep(value), "type": _type_name(value)}
+    packed = {"t": "keras", "config": config, "built": bool(value.built),
+              "weights": [_npy(np.asarray(w)) for w in value.get_weights()] if send else [],
+              "ref": keep(value), "type": _type_name(value)}
+    compile_config = _state(value, weights=False).get("compile")
+    if compile_config is not None:
+        packed["compile"] = compile_config
+    return packed
 
 
 # -- decoding (judge side: strict) -------------------------------------------------------
@@ -216,6 +220,11 @@ def _rebuild_keras(data):
         if expected != [w.shape for w in weights]:
             return None
         obj.set_weights(weights)
+    if type(data.get("compile")) is dict and hasattr(obj, "compile_from_config"):
+        try:  # Keras' safe deserialiser rebuilds the optimizer, loss and metrics
+            obj.compile_from_config(data["compile"])
+        except Exception:  # a loss of the student's own: the model stays uncompiled
+            pass
     return obj
 
 
@@ -230,9 +239,10 @@ def _symbolic_outputs(data, link):
         raise NotTransferable("the function returned layers that cannot be rebuilt outside "
                               "your notebook (a layer class of your own?)")
     inputs = [link.symbolic_inputs[int(i)] for i in _list(data["inputs"])]
-    clone = keras.models.clone_model(graph, input_tensors=inputs,
-                                     clone_function=lambda layer: layer)
-    outputs = clone.outputs
+    # Functional.call runs each layer of the graph on the judge's tensors (calling the
+    # model itself would nest it as one layer).
+    outputs = graph.call(inputs[0] if len(inputs) == 1 else inputs)
+    outputs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
     structure = _str(data["structure"])
     if structure == "single":
         return outputs[0]
@@ -240,6 +250,9 @@ def _symbolic_outputs(data, link):
 
 
 # -- judge-side proxy ----------------------------------------------------------------------
+_DATA_DUNDERS = ("__name__", "__qualname__", "__doc__", "__module__")
+
+
 class RemoteObject:
     """Something that lives in the student's kernel (a function, an object of their class).
 
@@ -262,7 +275,7 @@ class RemoteObject:
         return self._link.request(op, id=self._id, **fields)
 
     def __getattr__(self, name):
-        if name.startswith("__") and name.endswith("__"):
+        if name.startswith("__") and name.endswith("__") and name not in _DATA_DUNDERS:
             raise AttributeError(name)
         return self._ask("getattr", name=name)
 
@@ -404,9 +417,9 @@ def _result(value):
     return encode(value, _keep)
 
 
-def _state(obj) -> dict:
+def _state(obj, weights: bool = True) -> dict:
     """Weights and compile settings of a Keras object after the student's code used it."""
-    state = {"weights": [_npy(np.asarray(w)) for w in obj.get_weights()]}
+    state = {"weights": [_npy(np.asarray(w)) for w in obj.get_weights()] if weights else []}
     compiled = getattr(obj, "compiled", False) and hasattr(obj, "get_compile_config")
     if compiled:
         try:

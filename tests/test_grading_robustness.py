@@ -24,6 +24,7 @@ NB = f"{LESSON}.ipynb"
 TEST_LIMITS = Limits(cell_timeout=8, notebook_timeout=120, memory_bytes=768 * 2**20,
                      max_processes=128)
 ESCAPE = Path("/tmp/dlcourse-escape-test.txt")
+AT_MOST = {"judge-patched-builtins": 1}  # attacks whose exact score the kernel decides
 
 
 def _released_source(course):
@@ -129,6 +130,7 @@ def judge_attacks(course, released, source) -> dict:
                     "def square(x):\n    return AlwaysEqual(0)\n"
                     "def mean(values):\n    return AlwaysEqual(0)\n")
     walk = ("import os\nhits = []\nroots = [os.path.dirname(os.getcwd()), '/tmp']\n"
+            "needle = ('BEGIN ' + 'HIDDEN').encode()\n"
             "for pid in os.listdir('/proc'):\n"
             "    if pid.isdigit():\n"
             "        roots += [f'/proc/{pid}/cwd', f'/proc/{pid}/root/tmp/dlcourse-grading',\n"
@@ -139,7 +141,7 @@ def judge_attacks(course, released, source) -> dict:
             "        for name in files:\n"
             "            path = os.path.join(folder, name)\n"
             "            try:\n"
-            "                if os.path.getsize(path) < 2**22 and (b'BEGIN HIDDEN' in open(path, 'rb').read()\n"
+            "                if os.path.getsize(path) < 2**22 and (needle in open(path, 'rb').read()\n"
             "                        or name == 'HEAD'):\n"
             "                    hits.append(path)\n"
             "            except OSError:\n"
@@ -149,11 +151,13 @@ def judge_attacks(course, released, source) -> dict:
         "judge-input-transformer": (_with_code_cell(
             released, "get_ipython().input_transformers_post.append(lambda lines: ['pass\\n'])"),
             0, []),
-        "judge-always-equal": (notebooks.fill_in(released, source, replacements={
-            "square": always_equal}), 0, []),
+        "judge-always-equal": (notebooks.fill_in(released, source, only=set(), replacements={
+            "square": always_equal, "mean": always_equal.split("def square")[0]
+            + "def mean(values):\n    return AlwaysEqual(0)\n"}), 0, []),
+        # Breaking the kernel's own builtins may break the kernel: at most its honest point.
         "judge-patched-builtins": (_with_code_cell(
             only_square, "import builtins\nbuiltins.len = lambda x: 1\n"
-            "builtins.sum = lambda x: 2\nbuiltins.all = lambda x: True"), 1, []),
+            "builtins.sum = lambda x: 2\nbuiltins.all = lambda x: True"), None, []),
         "judge-patched-numpy": (_with_code_cell(
             wrong_mean, "import numpy\nnumpy.isclose = lambda *a, **k: True"), 1, []),
         "judge-custom-exc": (_with_code_cell(
@@ -208,6 +212,9 @@ def test_hostile_corpus_is_graded_with_reasons_and_the_batch_goes_on(fixture_cou
         feedback = outcome.reason
         if outcome.ok:
             feedback += " ".join(t for _, _, t in graded.cell_results(student).values())
+        if outcome.score > AT_MOST.get(student, outcome.max_score):
+            problems.append(f"{student}: score {outcome.score}, more than its honest content "
+                            f"({AT_MOST[student]})")
         for word in words:
             if word.lower() not in feedback.lower():
                 problems.append(f"{student}: feedback lacks {word!r}: {feedback[-300:]}")
