@@ -57,25 +57,28 @@ def cmd_release(args) -> int:
 
 
 def grade_lessons(course: Course, lessons, workers=None, scheduler=None, force=False,
-                  limits: Limits | None = None, weak_sandbox: bool = False) -> list[Outcome]:
+                  limits: Limits | None = None, weak_sandbox: bool = False, students=None,
+                  retry_failed: bool = False) -> list[Outcome]:
     """Grade every lesson's submissions with a progress bar and one line per submission."""
     from tqdm import tqdm
 
     outcomes = []
     for lesson in lessons:
-        students = course.students(lesson)
-        if not students:
+        selected = [s for s in course.students(lesson) if not students or s in students]
+        if not selected:
             print(f"{lesson}: no submissions in {course.submissions}")
             continue
         where = f"Dask cluster {scheduler}" if scheduler else (
             f"{workers or os.cpu_count()} local worker(s)")
-        print(f"{lesson}: {len(students)} submission(s) on {where}", flush=True)
-        with tqdm(total=len(students), unit="submission", leave=False,
+        print(f"{lesson}: {len(selected)} submission(s) on {where}", flush=True)
+        with tqdm(total=len(selected), unit="submission", leave=False,
                   disable=not sys.stderr.isatty()) as bar:
             def progress(outcome: Outcome):
                 detail = f"{outcome.score:g}/{outcome.max_score:g}"
-                if not outcome.ok:
-                    detail = f"0 (not graded: {outcome.reason})"
+                if outcome.not_graded:
+                    detail = f"NOT GRADED ({outcome.reason})"
+                elif not outcome.ok:
+                    detail = f"0 (could not be executed: {outcome.reason})"
                 elif outcome.reason:
                     detail += f" ({outcome.reason})"
                 bar.write(f"  {outcome.student}: {detail} [{outcome.seconds:.0f} s]")
@@ -83,7 +86,8 @@ def grade_lessons(course: Course, lessons, workers=None, scheduler=None, force=F
 
             graded = course.grade(lesson, workers=workers, scheduler=scheduler, force=force,
                                   limits=limits, progress=progress,
-                                  weak_sandbox=weak_sandbox)
+                                  weak_sandbox=weak_sandbox, students=students,
+                                  retry_failed=retry_failed)
         resumed = [o for o in graded if o.resumed]
         if resumed:
             print(f"  {len(resumed)} submission(s) already graded in this version, kept "
@@ -100,14 +104,17 @@ def cmd_grade(args) -> int:
                     max_processes=args.max_processes)
     print(f"sandbox: {sandbox.describe()}")
     outcomes = grade_lessons(course, lessons, args.workers, args.scheduler, args.force, limits,
-                             args.weak_sandbox)
+                             args.weak_sandbox, args.student, args.retry_failed)
     if not outcomes:
         raise CourseError(f"nothing to grade: no submissions for {', '.join(lessons)} in "
                           f"{course.submissions}")
-    failed = [o for o in outcomes if not o.ok]
-    print(f"graded {len(outcomes) - len(failed)} submission(s); {len(failed)} could not be "
-          "executed and got zero (reasons above)")
-    return 0 if len(failed) < len(outcomes) else 1
+    not_graded = [o for o in outcomes if o.not_graded]
+    failed = [o for o in outcomes if not o.ok and not o.not_graded]
+    print(f"graded {len(outcomes) - len(failed) - len(not_graded)} submission(s); "
+          f"{len(failed)} could not be executed and got zero (reasons above)"
+          + (f"; {len(not_graded)} NOT graded because the grader failed (kept for the next "
+             "run: rerun the same command)" if not_graded else ""))
+    return 0 if len(failed) + len(not_graded) < len(outcomes) else 1
 
 
 def cmd_report(args) -> int:
@@ -172,6 +179,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="memory cap per submission in GiB (default: %(default)s)")
     p.add_argument("--max-processes", type=int, default=defaults.max_processes,
                    help="processes+threads cap per submission (default: %(default)s)")
+    p.add_argument("--student", action="append", metavar="ID",
+                   help="grade only this student (repeatable)")
+    p.add_argument("--retry-failed", action="store_true",
+                   help="also regrade unchanged submissions whose last grading crashed, "
+                   "timed out or could not be executed")
     p.add_argument("--weak-sandbox", action="store_true",
                    help="grade even without bubblewrap (student code then runs with the "
                    "grader's rights; the status of every submission says so)")

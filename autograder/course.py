@@ -42,6 +42,7 @@ class Outcome:
     flags: list = field(default_factory=list)
     seconds: float = 0.0
     resumed: bool = False   # graded by an earlier run, same submission: not regraded
+    not_graded: bool = False  # the grader failed (retried): left for the next run
 
 
 def ensure_tools_on_path() -> None:
@@ -145,6 +146,16 @@ class Course:
                            .glob("*.ipynb"))
             return (Path(tmp) / settings.GRADEBOOK).read_bytes(), names
 
+    def lesson_digest(self, lesson: str) -> str:
+        """Of the lesson's source notebooks: changing a test changes every submission's
+        grading digest, so the next run regrades everyone."""
+        import hashlib
+
+        digest = hashlib.sha256()
+        for path in sorted((self.root / settings.SOURCE_DIRECTORY / lesson).glob("*.ipynb")):
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+        return digest.hexdigest()
+
     def judge_plans(self, lesson: str) -> dict:
         """What the judge runs for each notebook of ``lesson``, from the source notebooks."""
         from autograder.judge_plan import plan
@@ -155,7 +166,8 @@ class Course:
 
     def grade(self, lesson: str, workers: int | None = None, scheduler: str | None = None,
               force: bool = False, limits: Limits | None = None, progress=None,
-              weak_sandbox: bool = False) -> list[Outcome]:
+              weak_sandbox: bool = False, students=None,
+              retry_failed: bool = False) -> list[Outcome]:
         """Grade every student who submitted ``lesson``, side by side.
 
         Args:
@@ -168,6 +180,9 @@ class Course:
             progress: called with each :class:`Outcome` as it completes.
             weak_sandbox: grade even without bubblewrap (student code then runs with the
                 grader's rights; every submission's status says so).
+            students: grade only these students (default: everyone who submitted).
+            retry_failed: also regrade unchanged submissions whose last grading failed
+                (a crash, a timeout, a submission that could not be executed).
 
         Returns:
             One outcome per student, in student order.
@@ -179,10 +194,16 @@ class Course:
             raise CourseError("bubblewrap (bwrap) is not installed, so student code cannot be "
                               "sandboxed: install it (apt-get install bubblewrap) or accept "
                               "weaker isolation explicitly with --weak-sandbox")
-        students = self.students(lesson)
+        submitted = self.students(lesson)
+        unknown = sorted(set(students or []) - set(submitted))
+        if unknown:
+            raise CourseError(f"no submission of {lesson} from {', '.join(unknown)} in "
+                              f"{self.submissions}")
+        students = [s for s in submitted if not students or s in students]
         status = self.load_status().get(lesson, {})
         template, names = self.template_gradebook(lesson)
         plans = self.judge_plans(lesson)
+        lesson_digest = self.lesson_digest(lesson)
         tasks, outcomes = [], {}
         graded = set(self.graded_students(lesson))
         for student in students:
@@ -190,9 +211,12 @@ class Course:
             files = {p.name: p.read_bytes() for p in sorted(folder.iterdir())
                      if p.is_file() and p.suffix == ".ipynb"}
             task = GradeTask(lesson, student, files, template, names, limits or Limits(),
-                             weak_sandbox, plans)
+                             weak_sandbox, plans, lesson_digest)
             previous = status.get(student, {})
-            if not force and student in graded and previous.get("digest") == task.digest:
+            failed_before = not previous.get("ok", True) or bool(
+                set(previous.get("flags", [])) & {"timeout", "crash", "memory", "processes"})
+            if (not force and student in graded and previous.get("digest") == task.digest
+                    and not (retry_failed and failed_before)):
                 score, max_score = self.score(lesson, student)
                 outcomes[student] = Outcome(student, lesson, previous.get("ok", True), score,
                                             max_score, previous.get("reason", ""),
@@ -200,6 +224,19 @@ class Course:
                 continue
             tasks.append(task)
         for result in execute(tasks, workers=workers, scheduler=scheduler):
+            if result.infrastructure:  # not the student's doing: no grade, retried next run
+                self.save_status(lesson, result.student, {
+                    "digest": "", "ok": False, "not_graded": True,
+                    "reason": f"not graded after {result.attempts} attempt(s): "
+                              f"{result.reason}", "flags": ["not-graded"]})
+                outcome = Outcome(result.student, lesson, False, 0.0, 0.0,
+                                  f"not graded after {result.attempts} attempt(s), left for "
+                                  f"the next run: {result.reason}", ["not-graded"],
+                                  result.seconds, not_graded=True)
+                outcomes[result.student] = outcome
+                if progress:
+                    progress(outcome)
+                continue
             self.store(result)
             score, max_score = self.score(lesson, result.student)
             outcome = Outcome(result.student, lesson, result.ok, score, max_score,

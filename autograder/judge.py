@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import io
 import json
 import linecache
@@ -246,6 +247,9 @@ class Judge:
         finally:
             for name in bound:
                 self.namespace.pop(name, None)
+            with contextlib.suppress(Exception):  # the kernel may free what the test used
+                self.link.request("release")
+            gc.collect()
             with contextlib.suppress(Exception):
                 import matplotlib.pyplot as plt
 

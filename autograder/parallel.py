@@ -47,10 +47,11 @@ class GradeTask:
     limits: Limits = field(default_factory=Limits)
     weak_sandbox: bool = False       # accepted explicitly: no bubblewrap
     judge_plans: dict = field(default_factory=dict)  # notebook stem -> JudgePlan JSON
+    lesson_digest: str = ""          # of the lesson's source: a fixed test regrades all
 
     @property
     def digest(self) -> str:
-        return submission_digest(self.files)
+        return submission_digest(self.files, self.lesson_digest)
 
 
 @dataclass
@@ -65,14 +66,19 @@ class GradeResult:
     seconds: float = 0.0
     flags: list = field(default_factory=list)       # "timeout", "crash", "memory", ...
     sandbox: str = ""
+    # The grader failed, not the submission (a dead worker, a lost cluster task, a kernel
+    # that never started): retried, then reported as not graded, never stored as zero.
+    infrastructure: bool = False
+    attempts: int = 1
 
     @property
     def score(self) -> float:
         return sum(s for s, _ in self.cells.values())
 
 
-def submission_digest(files: dict) -> str:
-    digest = hashlib.sha256()
+def submission_digest(files: dict, lesson_digest: str = "") -> str:
+    """Identifies one grading: the submission's files and the lesson's tests."""
+    digest = hashlib.sha256(lesson_digest.encode() + b"\0")
     for name in sorted(files):
         digest.update(name.encode() + b"\0" + files[name] + b"\0")
     return digest.hexdigest()
@@ -82,6 +88,24 @@ def scratch_base() -> Path:
     base = Path(tempfile.gettempdir()) / "dlcourse-grading"
     base.mkdir(mode=0o711, exist_ok=True)
     return base
+
+
+def remove_stale_scratch() -> list[str]:
+    """Scratch folders (and cgroups) of workers that no longer run, e.g. after a batch was
+    killed: ``task-<worker pid>-*``. Returns what was removed."""
+    import psutil
+
+    removed = []
+    for folder in scratch_base().glob("task-*"):
+        parts = folder.name.split("-")
+        if len(parts) < 3 or not parts[1].isdigit() or psutil.pid_exists(int(parts[1])):
+            continue
+        if sandbox.cgroups_available():
+            sandbox.cgroup_cleanup(f"dlcourse/{folder.name}")
+        _kill_kernels(folder, "")
+        shutil.rmtree(folder, ignore_errors=True)
+        removed.append(folder.name)
+    return removed
 
 
 def precheck(task: GradeTask) -> str:
@@ -128,7 +152,8 @@ def run_task(task: GradeTask) -> GradeResult:
     if reason:
         result.reason, result.flags = reason, ["invalid"]
         return result
-    scratch = Path(tempfile.mkdtemp(prefix="task-", dir=scratch_base()))
+    remove_stale_scratch()
+    scratch = Path(tempfile.mkdtemp(prefix=f"task-{os.getpid()}-", dir=scratch_base()))
     cgroup = f"dlcourse/{scratch.name}"
     try:
         course = scratch / "course"
@@ -187,6 +212,10 @@ def run_task(task: GradeTask) -> GradeResult:
             if path.exists():
                 result.autograded[name] = path.read_bytes()
         result.ok = outcome["success"] and bool(result.cells)
+        if not result.sandbox and not result.ok:
+            result.infrastructure = True   # the launcher never ran: no student code did
+            outcome["error"] = ("the sandboxed kernel did not start: "
+                                + (outcome.get("error") or "no reason given"))
         notes = outcome.get("notes", [])
         if usage.get("memory_limit_hit"):
             notes.append(f"the kernel reached the memory cap "
@@ -231,7 +260,7 @@ def _kill_kernels(scratch: Path, cgroup: str) -> None:
     if cgroup:
         sandbox.cgroup_cleanup(cgroup)
     marker = scratch.name  # in the kernel's connection-file path (see sandbox.launch)
-    for process in psutil.Process().children(recursive=True):
+    for process in psutil.process_iter():  # not only our children: a dead worker's too
         try:
             if any(marker in part for part in process.cmdline()):
                 for child in process.children(recursive=True) + [process]:
@@ -246,11 +275,29 @@ def _safe_run(task: GradeTask) -> GradeResult:
     except Exception as error:  # a grader bug must not stop the batch either
         return GradeResult(task.lesson, task.student, task.digest, ok=False,
                            reason=f"internal grader error: {type(error).__name__}: {error}",
-                           flags=["crash"])
+                           flags=["not-graded"], infrastructure=True)
 
 
-def execute(tasks: list[GradeTask], workers: int | None = None, scheduler: str | None = None):
-    """Run tasks and yield results as they complete.
+def _lost(task: GradeTask, reason: str) -> GradeResult:
+    return GradeResult(task.lesson, task.student, task.digest, ok=False, reason=reason,
+                       flags=["not-graded"], infrastructure=True)
+
+
+def _die_with_parent() -> None:
+    """Pool workers end when the coordinator does (even by SIGKILL), and take their
+    sandboxed kernels with them (bubblewrap's --die-with-parent)."""
+    import ctypes
+    import signal
+
+    PR_SET_PDEATHSIG = 1
+    with contextlib.suppress(Exception):
+        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def execute(tasks: list[GradeTask], workers: int | None = None, scheduler: str | None = None,
+            attempts: int = 3):
+    """Run tasks and yield results as they complete; infrastructure failures are retried
+    (up to ``attempts`` times in all) and then yielded with ``infrastructure=True``.
 
     Args:
         workers: local worker processes (default: the number of cores); 1 runs the tasks
@@ -258,6 +305,22 @@ def execute(tasks: list[GradeTask], workers: int | None = None, scheduler: str |
         scheduler: address of a Dask scheduler (``tcp://host:8786``); the tasks then run on
             that cluster's workers, which need this package installed.
     """
+    pending = list(tasks)
+    for attempt in range(1, attempts + 1):
+        failed = []
+        for task, result in _execute_once(pending, workers, scheduler):
+            result.attempts = attempt
+            if result.infrastructure and attempt < attempts:
+                failed.append(task)
+            else:
+                yield result
+        if not failed:
+            return
+        pending = failed
+
+
+def _execute_once(tasks, workers, scheduler):
+    """One round: ``(task, result)`` pairs; a lost worker fails only as infrastructure."""
     if not tasks:
         return
     if scheduler:
@@ -267,30 +330,28 @@ def execute(tasks: list[GradeTask], workers: int | None = None, scheduler: str |
             futures = client.map(_safe_run, tasks, pure=False, key=[
                 f"grade-{t.lesson}-{t.student}-{t.digest[:8]}" for t in tasks])
             for future in as_completed(futures):
+                task = tasks[futures.index(future)]
                 try:
-                    yield future.result()
+                    yield task, future.result()
                 except Exception as error:  # a lost worker, a killed task
-                    task = tasks[futures.index(future)]
-                    yield GradeResult(task.lesson, task.student, task.digest, ok=False,
-                                      reason=f"the cluster lost this task: {error}",
-                                      flags=["crash"])
+                    yield task, _lost(task, f"the cluster lost this task: {error}")
         return
     workers = workers or os.cpu_count() or 1
     if workers == 1 or len(tasks) == 1:
         for task in tasks:
-            yield _safe_run(task)
+            yield task, _safe_run(task)
         return
     from concurrent.futures import ProcessPoolExecutor, as_completed
     import multiprocessing
 
     # "spawn": workers start clean, without the coordinator's open gradebook connection.
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=context) as pool:
+    with ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=context,
+                             initializer=_die_with_parent) as pool:
         futures = {pool.submit(_safe_run, task): task for task in tasks}
         for future in as_completed(futures):
+            task = futures[future]
             try:
-                yield future.result()
+                yield task, future.result()
             except Exception as error:  # the worker process itself died
-                task = futures[future]
-                yield GradeResult(task.lesson, task.student, task.digest, ok=False,
-                                  reason=f"the grading worker died: {error}", flags=["crash"])
+                yield task, _lost(task, f"the grading worker died: {error}")

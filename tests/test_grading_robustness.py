@@ -302,22 +302,37 @@ def test_parallel_sequential_and_dask_give_identical_grades(tmp_path):
 
 
 def test_killed_batch_resumes_without_lost_or_duplicated_grades(fixture_course):
+    """SIGKILL of the coordinator alone (not its group): its pool workers and their
+    sandboxed kernels die with it; the rerun loses nothing, duplicates nothing, stores no
+    zero for the kill and leaves no scratch folder behind."""
+    import psutil
+
+    from autograder.parallel import scratch_base
+
     _class(fixture_course, 6)
     status = fixture_course.root / "grading_status.json"
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    command = [sys.executable, "-m", "autograder", "grade", LESSON, "--workers", "1"]
+    command = [sys.executable, "-m", "autograder", "grade", LESSON, "--workers", "2"]
     process = subprocess.Popen(command, cwd=fixture_course.root, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               start_new_session=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     deadline = time.time() + 300
     while time.time() < deadline:  # kill as soon as two results are stored
         if status.exists() and len(json.loads(status.read_text()).get(LESSON, {})) >= 2:
             break
         time.sleep(0.2)
-    os.killpg(process.pid, signal.SIGKILL)
+    family = [process.pid] + [p.pid for p in psutil.Process(process.pid).children(recursive=True)]
+    process.kill()
     process.wait()
-    done_before = set(json.loads(status.read_text())[LESSON])
+    deadline = time.time() + 30
+    while time.time() < deadline and any(psutil.pid_exists(pid) and psutil.Process(pid).status()
+                                         != psutil.STATUS_ZOMBIE for pid in family):
+        time.sleep(0.2)
+    orphans = [pid for pid in family if psutil.pid_exists(pid)
+               and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE]
+    assert not orphans, f"processes outlived the killed batch: {orphans}"
+    done_before = json.loads(status.read_text())[LESSON]
     assert 2 <= len(done_before) < 6
+    assert all(entry["ok"] or entry.get("not_graded") for entry in done_before.values())
     result = subprocess.run(command, cwd=fixture_course.root, env=env, capture_output=True,
                             text=True, timeout=600)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -329,6 +344,34 @@ def test_killed_batch_resumes_without_lost_or_duplicated_grades(fixture_course):
     scores = _cell_scores(fixture_course)
     assert scores["student-00"]["test_mean_hidden"] == 1
     assert scores["student-02"] == {"test_square": 0, "test_mean": 0, "test_mean_hidden": 0}
+    leftovers = [p.name for p in scratch_base().glob("task-*")
+                 if int(p.name.split("-")[1]) in family]
+    assert not leftovers, f"scratch folders of the killed batch remain: {leftovers}"
+
+
+def test_infrastructure_failures_are_retried_then_not_graded(fixture_course, monkeypatch):
+    """A worker that dies (not the submission's doing) is retried, then reported as not
+    graded and kept out of the gradebook; the next run grades it."""
+    from autograder import parallel
+
+    _class(fixture_course, 2)
+    calls = []
+
+    def dying(task):
+        calls.append(task.student)
+        return parallel._lost(task, "the grading worker died: simulated")
+
+    monkeypatch.setattr(parallel, "_safe_run", dying)
+    outcomes = fixture_course.grade(LESSON, workers=1)
+    assert [o.not_graded for o in outcomes] == [True, True]
+    assert sorted(calls) == ["student-00"] * 3 + ["student-01"] * 3  # bounded retries
+    assert "not graded after 3 attempt(s)" in outcomes[0].reason
+    assert fixture_course.graded_students(LESSON) == []      # no zero stored
+    monkeypatch.undo()
+    outcomes = fixture_course.grade(LESSON, workers=1)       # the next run grades them
+    assert [o.score for o in outcomes] == [3, 1]
+    only = fixture_course.grade(LESSON, workers=1, students=["student-01"], force=True)
+    assert [o.student for o in only] == ["student-01"]
 
 
 def test_report_lists_pass_rates_histogram_and_problems(fixture_course, tmp_path):
