@@ -9,30 +9,13 @@ import warnings
 from pathlib import Path
 
 from autograder import notebooks, sandbox, settings
-from autograder.course import Course, CourseError, Outcome
+from autograder.console import grade_lessons, print_table, reasons
+from autograder.course import Course, CourseError
 from autograder.parallel import Limits
 
 
 def _course(args) -> Course:
     return Course(args.course, getattr(args, "submissions", None))
-
-
-def _print_table(course: Course, lessons, reasons: dict) -> None:
-    rows = course.grade_rows(lessons)
-    if not rows:
-        print("(no grades in the gradebook)")
-        return
-    print(f"{'lesson':<26} {'student':<22} {'score':>12}  note")
-    for row in rows:
-        note = reasons.get((row["lesson"], row["student"]), "")
-        print(f"{row['lesson']:<26} {row['student']:<22} "
-              f"{row['score']:>5g} / {row['max_score']:<5g}  {note}")
-
-
-def _reasons(course: Course) -> dict:
-    return {(lesson, student): entry.get("reason", "")
-            for lesson, students in course.load_status().items()
-            for student, entry in students.items() if not entry.get("ok", True)}
 
 
 def cmd_tidy(args) -> int:
@@ -54,46 +37,6 @@ def cmd_release(args) -> int:
     for lesson in lessons:
         print(f"released {settings.RELEASE_DIRECTORY}/{lesson} ({stamp})")
     return 0
-
-
-def grade_lessons(course: Course, lessons, workers=None, scheduler=None, force=False,
-                  limits: Limits | None = None, weak_sandbox: bool = False, students=None,
-                  retry_failed: bool = False) -> list[Outcome]:
-    """Grade every lesson's submissions with a progress bar and one line per submission."""
-    from tqdm import tqdm
-
-    outcomes = []
-    for lesson in lessons:
-        selected = [s for s in course.students(lesson) if not students or s in students]
-        if not selected:
-            print(f"{lesson}: no submissions in {course.submissions}")
-            continue
-        where = f"Dask cluster {scheduler}" if scheduler else (
-            f"{workers or os.cpu_count()} local worker(s)")
-        print(f"{lesson}: {len(selected)} submission(s) on {where}", flush=True)
-        with tqdm(total=len(selected), unit="submission", leave=False,
-                  disable=not sys.stderr.isatty()) as bar:
-            def progress(outcome: Outcome):
-                detail = f"{outcome.score:g}/{outcome.max_score:g}"
-                if outcome.not_graded:
-                    detail = f"NOT GRADED ({outcome.reason})"
-                elif not outcome.ok:
-                    detail = f"0 (could not be executed: {outcome.reason})"
-                elif outcome.reason:
-                    detail += f" ({outcome.reason})"
-                bar.write(f"  {outcome.student}: {detail} [{outcome.seconds:.0f} s]")
-                bar.update()
-
-            graded = course.grade(lesson, workers=workers, scheduler=scheduler, force=force,
-                                  limits=limits, progress=progress,
-                                  weak_sandbox=weak_sandbox, students=students,
-                                  retry_failed=retry_failed)
-        resumed = [o for o in graded if o.resumed]
-        if resumed:
-            print(f"  {len(resumed)} submission(s) already graded in this version, kept "
-                  "(use --force to regrade)")
-        outcomes += graded
-    return outcomes
 
 
 def cmd_grade(args) -> int:

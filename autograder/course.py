@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder import notebooks, settings
+from autograder.settings import ensure_tools_on_path
 from autograder.parallel import GradeResult, GradeTask, Limits, execute
 
 STATUS_FILE = "grading_status.json"
@@ -43,14 +44,6 @@ class Outcome:
     seconds: float = 0.0
     resumed: bool = False   # graded by an earlier run, same submission: not regraded
     not_graded: bool = False  # the grader failed (retried): left for the next run
-
-
-def ensure_tools_on_path() -> None:
-    # nbgrader runs `alembic` from PATH when it creates a gradebook; called through a
-    # virtual environment's interpreter without activation, PATH lacks the venv's bin/.
-    bin_dir = str(Path(sys.executable).parent)
-    if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
-        os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
 
 
 class Course:
@@ -339,3 +332,16 @@ class Course:
                 percent = 100 * row["score"] / row["max_score"] if row["max_score"] else 0
                 writer.writerow({**row, "percent": f"{percent:.1f}"})
         return len(rows)
+
+
+def new_course(tmp: Path, source_root: Path, lessons) -> "Course":
+    """A fresh course under ``tmp`` holding copies of ``lessons`` from ``source_root``,
+    released."""
+    for lesson in lessons:
+        shutil.copytree(source_root / settings.SOURCE_DIRECTORY / lesson,
+                        tmp / settings.SOURCE_DIRECTORY / lesson)
+    if (source_root / "pyproject.toml").exists():  # the Colab stamp settings
+        shutil.copy(source_root / "pyproject.toml", tmp / "pyproject.toml")
+    course = Course(tmp)
+    course.release(lessons)
+    return course

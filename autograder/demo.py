@@ -40,7 +40,7 @@ def make_samples(course: Course, lessons, destination: Path) -> None:
 def run_demo(repository: Path, workspace: Path | None = None, lessons=None,
              workers: int | None = None) -> int:
     """Release every lesson into a fresh course, grade the samples, print the table."""
-    from autograder.cli import grade_lessons, _print_table, _reasons
+    from autograder.console import grade_lessons, print_table, reasons
 
     started = time.perf_counter()
     repository = Course(repository)  # validates that it is a course
@@ -65,7 +65,7 @@ def run_demo(repository: Path, workspace: Path | None = None, lessons=None,
     for lesson in chosen:
         course.feedback(lesson)
     print()
-    _print_table(course, chosen, _reasons(course))
+    print_table(course, chosen, reasons(course))
     print(f"\nfeedback (HTML): {workspace / 'feedback'}/<student>/<lesson>/")
     print(f"gradebook: {workspace / settings.GRADEBOOK}")
     print(f"total time: {time.perf_counter() - started:.0f} s")

@@ -58,6 +58,7 @@ class KernelLink:
         self.kernel_pid = kernel_pid
         self.symbolic_inputs: list = []
         self.sent_keras: list = []
+        self.callbacks: dict = {}
         self.printed = io.StringIO()
         self.client = BlockingKernelClient()
         self.client.load_connection_info(connection_info)
@@ -73,13 +74,19 @@ class KernelLink:
 
     # -- requests ------------------------------------------------------------------------
     def request(self, op: str, **fields):
+        """Ask the kernel one thing; its answer, parsed as data (see dlcourse.remote)."""
+        import zmq
+
         payload = json.dumps({"op": op, **fields})
         code = (f"__import__('dlcourse.remote', fromlist=['serve']).serve("
                 f"{json.dumps(payload)})")
         msg_id = self.client.execute(code, silent=False, store_history=False,
-                                     allow_stdin=False)
+                                     allow_stdin=True)
         deadline = time.monotonic() + self.timeout
         reply, idle = None, False
+        poller = zmq.Poller()
+        poller.register(self.client.iopub_channel.socket, zmq.POLLIN)
+        poller.register(self.client.stdin_channel.socket, zmq.POLLIN)
         while not idle:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -87,25 +94,27 @@ class KernelLink:
                 raise TimeoutError(f"your code did not finish within {self.timeout:g} s when "
                                    "the check called it (an endless loop? a very long "
                                    "training?)")
-            try:
-                msg = self.client.get_iopub_msg(timeout=min(remaining, 1.0))
-            except Exception:  # queue.Empty: is the kernel still there?
+            if not poller.poll(timeout=int(min(remaining, 1.0) * 1000)):
                 if self.kernel_pid and not _alive(self.kernel_pid):
                     raise KernelGone("your kernel died while the check was running (a "
-                                     "crash, os._exit, or the memory limit)") from None
+                                     "crash, os._exit, or the memory limit)")
                 continue
-            if msg.get("parent_header", {}).get("msg_id") != msg_id:
-                continue
-            kind, content = msg["msg_type"], msg["content"]
-            if kind == "display_data" and remote.MIME in content.get("data", {}):
-                reply = content["data"][remote.MIME]
-            elif kind == "stream" and self.printed.tell() < MAX_STREAM_CHARS:
-                self.printed.write(str(content.get("text", ""))[:MAX_STREAM_CHARS])
-            elif kind == "error" and reply is None:
-                reply = {"ok": False, "error": {"type": str(content.get("ename")),
-                                                "message": str(content.get("evalue"))}}
-            elif kind == "status" and content.get("execution_state") == "idle":
-                idle = True
+            while self.client.stdin_channel.msg_ready():
+                self._answer_callback(self.client.get_stdin_msg(timeout=1))
+            while self.client.iopub_channel.msg_ready() and not idle:
+                msg = self.client.get_iopub_msg(timeout=1)
+                if msg.get("parent_header", {}).get("msg_id") != msg_id:
+                    continue
+                kind, content = msg["msg_type"], msg["content"]
+                if kind == "display_data" and remote.MIME in content.get("data", {}):
+                    reply = content["data"][remote.MIME]
+                elif kind == "stream" and self.printed.tell() < MAX_STREAM_CHARS:
+                    self.printed.write(str(content.get("text", ""))[:MAX_STREAM_CHARS])
+                elif kind == "error" and reply is None:
+                    reply = {"ok": False, "error": {"type": str(content.get("ename")),
+                                                    "message": str(content.get("evalue"))}}
+                elif kind == "status" and content.get("execution_state") == "idle":
+                    idle = True
         if type(reply) is not dict:
             raise KernelGone("your kernel did not answer the check (was the notebook's "
                              "input or output machinery changed?)")
@@ -115,6 +124,24 @@ class KernelLink:
             return value
         error = reply.get("error")
         raise remote.error_from_reply(error if type(error) is dict else {})
+
+    def _answer_callback(self, msg) -> None:
+        """The student's code called a function the check passed to it: run it here."""
+        prompt = str(msg.get("content", {}).get("prompt", ""))
+        try:
+            if not prompt.startswith(remote.CALLBACK_PROMPT):
+                raise ValueError("the notebook asked for input while a check was running")
+            request = json.loads(prompt[len(remote.CALLBACK_PROMPT):])
+            function = self.callbacks[int(request["callback"])]
+            args = remote.decode(request["args"], self)
+            kwargs = remote.decode(request["kwargs"], self)
+            sent, self.sent_keras = self.sent_keras, []
+            answer = {"ok": True, "value": self.encode(function(*args, **kwargs))}
+            self.sent_keras = sent   # the answer's Keras objects need no syncing back
+        except Exception as error:  # the check's function failed: the student's call fails
+            answer = {"ok": False, "error": {"type": type(error).__name__,
+                                             "message": str(error)[:4000]}}
+        self.client.input(json.dumps(answer))
 
     def _sync_back(self, synced) -> None:
         """The weights of Keras objects the judge sent, after the kernel's code ran."""
@@ -127,6 +154,11 @@ class KernelLink:
             arrays = [remote.decode({"t": "ndarray", "npy": w}) for w in state["weights"]]
             if [a.shape for a in arrays] == [tuple(w.shape) for w in obj.weights]:
                 obj.set_weights(arrays)
+            flags = state.get("trainable")
+            parts = obj._flatten_layers(include_self=True, recursive=True)
+            if type(flags) is list and len(flags) == len(parts):
+                for layer, flag in zip(parts, flags):
+                    layer.trainable = bool(flag)
             if type(state.get("compile")) is dict and not getattr(obj, "compiled", True):
                 with contextlib.suppress(Exception):  # Keras' safe deserialiser decides
                     obj.compile_from_config(state["compile"])
@@ -161,6 +193,8 @@ class KernelLink:
             return {"t": "dict", "v": [[self.encode(k, depth + 1), self.encode(v, depth + 1)]
                                        for k, v in value.items()]}
 
+        if _is_variable(value):
+            return {"t": "tensor", "npy": remote.encode(np.asarray(value), None)["npy"]}
         if _is_keras_layer(value):
             import keras
 
@@ -169,11 +203,21 @@ class KernelLink:
                     "weights": [remote.encode(np.asarray(w), None)["npy"]
                                 for w in value.get_weights()] if value.built else []}
 
+        if callable(value) and not isinstance(value, type):
+            self.callbacks[len(self.callbacks) + 1] = value
+            return {"t": "callback", "id": len(self.callbacks),
+                    "name": getattr(value, "__name__", "function")}
+
         def refuse(obj):
             raise remote.NotTransferable(
                 f"the check cannot pass a {type(obj).__name__} to your notebook's code")
 
         return remote.encode(value, refuse)
+
+
+def _is_variable(value) -> bool:
+    return type(value).__name__ in ("ResourceVariable", "UninitializedVariable", "Variable",
+                                    "KerasVariable") and hasattr(value, "numpy")
 
 
 def _is_keras_layer(value) -> bool:
@@ -200,6 +244,7 @@ class Judge:
 
     def __init__(self, plan: JudgePlan, link: KernelLink):
         self.plan, self.link = plan, link
+        remote._judge_link[0] = link   # dlcourse.remote.in_kernel sends its code there
         self.namespace: dict = {"__name__": "__judge__"}
         self.done: set[int] = set()
         self.prelude_errors: list[str] = []
@@ -317,6 +362,7 @@ class JudgedExecute(Execute):
             if self._judge is not None:
                 self._judge.link.close()
                 self._judge = None
+                remote._judge_link[0] = None
 
     def create_kernel_manager(self):
         """The kernel is sandboxed without a network: it listens on Unix sockets (ZMQ

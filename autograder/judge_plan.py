@@ -122,13 +122,14 @@ def free_names(tree: ast.AST) -> set:
     return names.loads - names.stores - BUILTIN_NAMES
 
 
-def _top_level_stores(node: ast.stmt) -> set:
-    """Names a top-level statement (re)binds or visibly mutates (``x.fit()``, ``x[i] = v``)."""
+def _top_level_stores(node: ast.stmt, modules: set = frozenset()) -> set:
+    """Names a top-level statement (re)binds or visibly mutates (``x.fit()``, ``x[i] = v``;
+    a method call on an imported module, ``keras.utils.set_random_seed(0)``, binds nothing)."""
     if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
         return {node.name}
     if isinstance(node, (ast.Import, ast.ImportFrom)):
         return {(a.asname or a.name).split(".")[0] for a in node.names}
-    stores = set()
+    stores, mutated = set(), set()
     for sub in ast.walk(node):
         if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
             stores.add(sub.id)
@@ -138,7 +139,7 @@ def _top_level_stores(node: ast.stmt) -> set:
             while isinstance(root, (ast.Attribute, ast.Subscript)):
                 root = root.value
             if isinstance(root, ast.Name):
-                stores.add(root.id)
+                mutated.add(root.id)
     if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
         target = node.value.func          # x.fit(...), x.append(...): a method may mutate x
         if isinstance(target, ast.Attribute):
@@ -146,8 +147,26 @@ def _top_level_stores(node: ast.stmt) -> set:
             while isinstance(root, (ast.Attribute, ast.Subscript)):
                 root = root.value
             if isinstance(root, ast.Name):
-                stores.add(root.id)
-    return stores
+                mutated.add(root.id)
+    return stores | (mutated - modules)
+
+
+def _answer_lines(source: str) -> set:
+    """Line numbers (1-based) between ``### BEGIN SOLUTION`` and ``### END SOLUTION``."""
+    lines, inside = set(), False
+    for number, line in enumerate(source.splitlines(), 1):
+        marker = line.strip()
+        if marker.startswith("### BEGIN SOLUTION"):
+            inside = True
+        if inside:
+            lines.add(number)
+        if marker.startswith("### END SOLUTION"):
+            inside = False
+    return lines
+
+
+def _direct_binds(node: ast.stmt) -> set:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
 
 
 def _loads(node: ast.stmt) -> set:
@@ -164,6 +183,10 @@ def plan(nb) -> JudgePlan:
     status: dict[str, str] = {}       # name -> JUDGE | KERNEL | TEST, as the notebook runs
     steps: dict[str, JudgeStep] = {}
     problems: list[str] = []
+    # Instructor functions whose body calls the student's code: a statement calling one
+    # at top level runs student code, so what it binds comes from the kernel.
+    uses_kernel: set[str] = set()
+    modules: set[str] = set()         # names bound by import statements
     for position, cell in enumerate(nb.cells):
         kind = cell_kind(cell)
         if kind == "markdown":
@@ -187,14 +210,31 @@ def plan(nb) -> JudgePlan:
             if status.get(name) == TEST:
                 problems.append(f"{grade_id}: reads {name!r}, which only a test cell defines "
                                 "(test cells run in the judge, not in the kernel)")
+        answer_lines = _answer_lines(source) if kind == "solution" else set()
         for node in tree.body:
-            stores, loads = _top_level_stores(node), _loads(node)
+            # In a solution cell, statements outside the answer markers are the
+            # instructor's (the judge computes them itself unless they use student code).
+            statement_kind = kind
+            if kind == "solution" and not answer_lines & set(
+                    range(node.lineno, (node.end_lineno or node.lineno) + 1)):
+                statement_kind = "instructor"
+            stores, loads = _top_level_stores(node, modules), _loads(node)
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                modules.update(stores)
+            else:
+                modules.difference_update(n for n in stores if n in _direct_binds(node))
             deferred = isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
-            if kind == "solution" or (not deferred and any(
-                    status.get(n) == KERNEL for n in loads)):
+            if statement_kind == "solution" and isinstance(node, (ast.Import, ast.ImportFrom)):
+                pass  # a module is the same module in the judge: import it there too
+            elif statement_kind == "solution" or (not deferred and any(
+                    status.get(n) == KERNEL or n in uses_kernel for n in loads)):
                 for name in stores:
                     status[name] = KERNEL
                 continue
+            if deferred and any(status.get(n) == KERNEL or n in uses_kernel for n in loads):
+                uses_kernel.update(stores)
+            else:
+                uses_kernel.difference_update(stores)
             statements.append(Statement(position, ast.get_source_segment(source, node) or
                                         ast.unparse(node), stores, loads, deferred))
             for name in stores:

@@ -24,9 +24,6 @@ from pathlib import Path
 from autograder import sandbox
 from autograder.worker import autograde_scratch
 
-KERNEL_NAME = "dlcourse-sandbox"
-
-
 @dataclass(frozen=True)
 class Limits:
     """Per-submission limits. Defaults suit Keras training in the fast profile."""
@@ -133,17 +130,6 @@ def precheck(task: GradeTask) -> str:
     return ""
 
 
-def _kernelspec(scratch: Path, config_path: Path) -> None:
-    folder = scratch / "jupyter" / "kernels" / KERNEL_NAME
-    folder.mkdir(parents=True)
-    argv = [sys.executable, "-m", "autograder.sandbox", str(config_path), "--",
-            sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
-    (folder / "kernel.json").write_text(json.dumps(
-        {"argv": argv, "display_name": "dlcourse sandbox", "language": "python",
-         # bubblewrap does not pass signals on: interrupt over the control channel
-         "interrupt_mode": "message"}))
-
-
 def run_task(task: GradeTask) -> GradeResult:
     """Grade one submission in a fresh scratch course. Never raises for its content."""
     started = time.perf_counter()
@@ -172,7 +158,7 @@ def run_task(task: GradeTask) -> GradeResult:
             cgroup_name=cgroup if sandbox.cgroups_available() else "",
             state_file=str(scratch / "sandbox-state.json"), log_file=str(scratch / "kernel.log"))
         config.save(scratch / "sandbox.json")
-        _kernelspec(scratch, scratch / "sandbox.json")
+        sandbox.write_kernelspec(scratch / "jupyter", scratch / "sandbox.json")
         plans = scratch / "judge"
         plans.mkdir()
         for stem, plan in task.judge_plans.items():

@@ -38,6 +38,7 @@ ENV_KEEP = ("PATH", "LANG", "LC_ALL", "PYTHONPATH", "VIRTUAL_ENV", "DLCOURSE_PRO
             "TF_CPP_MIN_LOG_LEVEL", "OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS",
             "TF_NUM_INTEROP_THREADS")
 SANDBOX_UID = 65534
+KERNEL_NAME = "dlcourse-sandbox"
 SYSTEM_BINDS = ("/usr", "/etc", "/opt")
 SYSTEM_LINKS = {"/bin": "usr/bin", "/sbin": "usr/sbin", "/lib": "usr/lib",
                 "/lib64": "usr/lib64"}
@@ -192,6 +193,18 @@ def _set_limits(config: SandboxConfig) -> None:
         soft, hard = resource.getrlimit(limit)
         value = value if hard == resource.RLIM_INFINITY else min(value, hard)
         resource.setrlimit(limit, (value, value))
+
+
+def write_kernelspec(jupyter_path: Path, config_path: Path) -> None:
+    """The kernelspec whose kernel starts through this module's launcher."""
+    folder = jupyter_path / "kernels" / KERNEL_NAME
+    folder.mkdir(parents=True)
+    argv = [sys.executable, "-m", "autograder.sandbox", str(config_path), "--",
+            sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    (folder / "kernel.json").write_text(json.dumps(
+        {"argv": argv, "display_name": "dlcourse sandbox", "language": "python",
+         # bubblewrap does not pass signals on: interrupt over the control channel
+         "interrupt_mode": "message"}))
 
 
 def bwrap_argv(config: SandboxConfig, workdir: Path, kernel_argv: list[str]) -> list[str]:

@@ -6,6 +6,7 @@ the ``autograder`` commands (which build their configuration in code, from any d
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from pathlib import Path
@@ -68,3 +69,11 @@ def lessons(root: Path | str) -> list[str]:
         return []
     return sorted(p.name for p in source.iterdir()
                   if p.is_dir() and LESSON_NAME.match(p.name) and any(p.glob("*.ipynb")))
+
+
+def ensure_tools_on_path() -> None:
+    # nbgrader runs `alembic` from PATH when it creates a gradebook; called through a
+    # virtual environment's interpreter without activation, PATH lacks the venv's bin/.
+    bin_dir = str(Path(sys.executable).parent)
+    if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")

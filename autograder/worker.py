@@ -49,8 +49,8 @@ def autograde_scratch(scratch: Path, lesson: str, student: str, cell_timeout: in
     from traitlets.config import Config
 
     from autograder import notebooks
-    from autograder.course import ensure_tools_on_path
-    from autograder.parallel import KERNEL_NAME
+    from autograder.sandbox import KERNEL_NAME
+    from autograder.settings import ensure_tools_on_path
 
     ensure_tools_on_path()
     course = Path(scratch) / "course"

@@ -28,14 +28,14 @@ os.environ["DLCOURSE_PROFILE"] = "fast"
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
-from autograder.course import Course, ensure_tools_on_path  # noqa: E402
+from autograder.course import Course, new_course  # noqa: E402
+from autograder.settings import ensure_tools_on_path  # noqa: E402
 from autograder.demo import make_samples  # noqa: E402
 from benchmarks.memory import PeakChildMemory  # noqa: E402
-from tests.conftest import make_course  # noqa: E402
 
 
 def build_class(tmp: Path, source: Path, lesson: str, students: int) -> Course:
-    course = make_course(tmp, source, [lesson])
+    course = new_course(tmp, source, [lesson])
     samples = tmp / "samples"
     make_samples(course, [lesson], samples)
     kinds = sorted(p.name for p in samples.iterdir())

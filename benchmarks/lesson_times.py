@@ -24,9 +24,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from nbclient import NotebookClient  # noqa: E402
 
 from autograder import notebooks, settings  # noqa: E402
-from autograder.course import Course  # noqa: E402
+from autograder.course import Course, new_course  # noqa: E402
 from benchmarks.memory import PeakChildMemory  # noqa: E402
-from tests.conftest import make_course  # noqa: E402
 
 
 def execute_solution(lesson: str) -> tuple[float, float]:
@@ -42,7 +41,7 @@ def execute_solution(lesson: str) -> tuple[float, float]:
 
 def grade_complete(lesson: str) -> float:
     with tempfile.TemporaryDirectory() as tmp:
-        course = make_course(Path(tmp), ROOT, [lesson])
+        course = new_course(Path(tmp), ROOT, [lesson])
         for released_path in (course.root / settings.RELEASE_DIRECTORY / lesson).glob("*.ipynb"):
             source = notebooks.read(course.root / settings.SOURCE_DIRECTORY / lesson
                                     / released_path.name)

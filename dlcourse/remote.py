@@ -97,9 +97,10 @@ def encode(value, keep, depth: int = 0, keras_objects: bool = True):
             return {"t": "history", "history": encode(dict(value.history), keep, depth + 1),
                     "epoch": encode(list(value.epoch), keep, depth + 1),
                     "params": encode(dict(value.params or {}), keep, depth + 1),
+                    "model": encode(getattr(value, "model", None), keep, depth + 1),
                     "ref": keep(value)}
     return {"t": "ref", "id": keep(value), "type": _type_name(value),
-            "bases": [c.__module__ + "." + c.__qualname__ for c in type(value).__mro__][:12],
+            "bases": [c.__module__ + "." + c.__qualname__ for c in type(value).__mro__][:48],
             "callable": callable(value)}
 
 
@@ -178,6 +179,8 @@ def decode(data, link=None, depth: int = 0):
         history.history = decode(data["history"], link, depth + 1)
         history.epoch = decode(data["epoch"], link, depth + 1)
         history.params = decode(data["params"], link, depth + 1)
+        if data.get("model") is not None:
+            history.set_model(decode(data["model"], link, depth + 1))
         return history
     if tag == "graph":
         return _symbolic_outputs(data, link)
@@ -401,6 +404,8 @@ def _decode_args(data, depth=0):
             data["t"]](items)
     if type(data) is dict and data.get("t") == "dict":
         return {_decode_args(k, depth + 1): _decode_args(v, depth + 1) for k, v in data["v"]}
+    if type(data) is dict and data.get("t") == "callback":
+        return _Callback(int(data["id"]), str(data.get("name", "function")))
     if type(data) is dict and data.get("t") == "keras":
         import keras
 
@@ -412,6 +417,29 @@ def _decode_args(data, depth=0):
     return decode(data)
 
 
+class _Callback:
+    """A function of the judge's, passed to the student's code: calling it asks the judge
+    (over Jupyter's stdin channel) to run it there on the arguments, as data."""
+
+    def __init__(self, ident: int, name: str):
+        self.ident, self.__name__ = ident, name
+
+    def __call__(self, *args, **kwargs):
+        import IPython
+
+        request = json.dumps({"callback": self.ident,
+                              "args": encode(tuple(args), _keep),
+                              "kwargs": encode(dict(kwargs), _keep)})
+        answer = json.loads(IPython.get_ipython().kernel.raw_input(CALLBACK_PROMPT + request))
+        if not answer.get("ok"):
+            raise error_from_reply(answer.get("error", {}))
+        return _decode_args(answer["value"])
+
+    def __repr__(self):
+        return f"<the check's {self.__name__}>"
+
+
+CALLBACK_PROMPT = "dlcourse-callback:"
 _symbolic: list = []
 _received: list = []   # Keras objects the judge sent with this request (their weights go back)
 
@@ -437,7 +465,9 @@ def _result(value):
 
 def _state(obj, weights: bool = True) -> dict:
     """Weights and compile settings of a Keras object after the student's code used it."""
-    state = {"weights": [_npy(np.asarray(w)) for w in obj.get_weights()] if weights else []}
+    state = {"weights": [_npy(np.asarray(w)) for w in obj.get_weights()] if weights else [],
+             "trainable": [bool(layer.trainable)
+                           for layer in obj._flatten_layers(include_self=True, recursive=True)]}
     compiled = getattr(obj, "compiled", False) and hasattr(obj, "get_compile_config")
     if compiled:
         try:
@@ -507,7 +537,37 @@ def _dispatch(request: dict):
         return float(obj) if not isinstance(obj, int) else int(obj)
     if op == "facts":
         return _facts(obj, request["kind"], request.get("options", {}))
+    if op == "run":
+        return _run_here(request["source"], _decode_args(request["names"]))
     raise ValueError(f"unknown operation {op!r}")
+
+
+def _run_here(source: str, names: dict):
+    """Run ``source`` with the notebook's names plus ``names``; its ``result``."""
+    import IPython
+
+    shell = IPython.get_ipython()
+    namespace = dict(shell.user_ns) if shell is not None else {}
+    namespace.update(names)
+    exec(compile(source, "<check>", "exec"), namespace)
+    return namespace.get("result")
+
+
+_judge_link = [None]   # set in the judge: where in_kernel sends its code
+
+
+def in_kernel(source: str, **names):
+    """Run ``source`` where the student's code lives and return its ``result`` variable.
+
+    In the student's own notebook that is right here. When the grader judges a test cell,
+    the code (the check's, not the student's) is sent to the student's kernel and only the
+    result comes back, as data. A check uses it for what must be built next to the
+    student's code, e.g. a Keras model around a layer of the student's own class.
+    """
+    link = _judge_link[0]
+    if link is None:
+        return _run_here(source, names)
+    return link.request("run", source=source, names=link.encode(dict(names)))
 
 
 def serve(request_text: str) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from autograder import notebooks, settings
-from autograder.course import Course
+from autograder.course import Course, new_course
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE_COURSE = ROOT / "tests" / "fixtures" / "course"
@@ -19,17 +19,7 @@ os.environ.setdefault(settings.PROFILE_ENV, "fast")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
-def make_course(tmp: Path, source_root: Path, lessons) -> Course:
-    """A fresh course under ``tmp`` holding copies of ``lessons`` from ``source_root``,
-    released."""
-    for lesson in lessons:
-        shutil.copytree(source_root / settings.SOURCE_DIRECTORY / lesson,
-                        tmp / settings.SOURCE_DIRECTORY / lesson)
-    if (source_root / "pyproject.toml").exists():  # the Colab stamp settings
-        shutil.copy(source_root / "pyproject.toml", tmp / "pyproject.toml")
-    course = Course(tmp)
-    course.release(lessons)
-    return course
+make_course = new_course  # a fresh released course (autograder.course.new_course)
 
 
 class GradedLesson:
