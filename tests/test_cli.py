@@ -104,7 +104,7 @@ def test_cli_end_to_end_through_an_unactivated_venv_interpreter(fixture_course):
     assert run_cli("release", LESSON, cwd=root, env=env).returncode == 0
     result = run_cli("grade", "99", cwd=root, env=env)
     assert result.returncode == 0, result.stderr
-    assert "alice: 3/3" in result.stdout and "zed: 0 (not graded" in result.stdout
+    assert "alice: 3/3" in result.stdout and "zed: 0 (could not be executed" in result.stdout
     assert run_cli("feedback", LESSON, cwd=root, env=env).returncode == 0
     assert (root / "feedback" / "alice" / LESSON / f"{LESSON}.html").exists()
     assert run_cli("export", "--output", "grades.csv", cwd=root, env=env).returncode == 0
@@ -129,7 +129,7 @@ def test_bad_input_gives_clear_error_and_nonzero_exit(fixture_course, args, mess
 def test_grade_with_nothing_gradable_exits_nonzero(fixture_course):
     submit(fixture_course, "dave", "{}")
     result = run_cli("grade", LESSON, cwd=fixture_course.root)
-    assert result.returncode == 1 and "dave: 0 (not graded" in result.stdout
+    assert result.returncode == 1 and "dave: 0 (could not be executed" in result.stdout
 
 
 def test_not_a_course_is_reported(tmp_path):
