@@ -198,8 +198,16 @@ def run_task(task: GradeTask) -> GradeResult:
             if path.exists():
                 result.autograded[name] = path.read_bytes()
         result.ok = outcome["success"] and bool(result.cells)
-        if not result.sandbox and not result.ok:
-            result.infrastructure = True   # the launcher never ran: no student code did
+        result.cells = outcome["cells"]
+        for name in task.notebooks:
+            path = course / "autograded" / task.student / task.lesson / name
+            if path.exists():
+                result.autograded[name] = path.read_bytes()
+        result.ok = outcome["success"] and bool(result.cells)
+        if not result.ok and outcome.get("kernel_never_started"):
+            # No student code ran, so this is the grader's (or the sandbox's) failure,
+            # not the submission's.
+            result.infrastructure = True
             outcome["error"] = ("the sandboxed kernel did not start: "
                                 + (outcome.get("error") or "no reason given"))
         notes = outcome.get("notes", [])
@@ -214,6 +222,12 @@ def run_task(task: GradeTask) -> GradeResult:
         if not result.ok:
             notes.insert(0, outcome.get("error") or "nbgrader could not grade it")
         result.reason = "; ".join(dict.fromkeys(notes))
+        if not result.ok and outcome.get("kernel_never_started"):
+            # No student code ran, so this is the grader's (or the sandbox's) failure,
+            # not the submission's.
+            result.infrastructure, result.flags = True, ["not-graded"]
+            result.reason = ("the sandboxed kernel did not start: it ended before answering "
+                             "its first message")
         return result
     finally:
         result.seconds = time.perf_counter() - started

@@ -11,6 +11,10 @@ import warnings
 from pathlib import Path
 
 CRASH_WORDS = ("DeadKernelError", "Kernel died", "kernel died", "UnresponsiveKernelError")
+# jupyter_client's words for a kernel that never answered its first message (so no
+# student code ran): the sandbox or the grader failed, not the submission.
+KERNEL_START_FAILURES = ("Kernel died before replying to kernel_info",
+                         "Kernel didn't respond in")
 
 
 def _error_outputs(nb) -> list[str]:
@@ -74,7 +78,8 @@ def autograde_scratch(scratch: Path, lesson: str, student: str, cell_timeout: in
     with contextlib.redirect_stdout(io.StringIO()):
         outcome = api.autograde(lesson, student, force=True, create=True)
     log = (outcome.get("error") or "") + "\n" + (outcome.get("log") or "")
-    result = {"success": bool(outcome["success"]), "cells": {}, "flags": [], "notes": []}
+    result = {"success": bool(outcome["success"]), "cells": {}, "flags": [], "notes": [],
+              "kernel_never_started": any(m in log for m in KERNEL_START_FAILURES)}
     if any(word in log for word in CRASH_WORDS):
         result["flags"].append("crash")
         result["notes"].append("the kernel died while running the notebook (a crash, "

@@ -39,7 +39,7 @@ def _with_code_cell(nb, code, index=2):
     return nb
 
 
-def corpus(course) -> dict:
+def corpus(course, listener_port: int = 9) -> dict:
     """student -> (what to write as the notebook, expected (score or None), words that must
     appear in the reason or in the graded cells' feedback)."""
     released, source = _released_source(course)
@@ -111,11 +111,11 @@ def corpus(course) -> dict:
             ".write('fine')"), 3, []),
         "read-solutions": (notebooks.fill_in(released, source, replacements={
             "square": steal}), 2, ["square(3) should be 9"]),
-        **judge_attacks(course, released, source),
+        **judge_attacks(course, released, source, listener_port),
     }
 
 
-def judge_attacks(course, released, source) -> dict:
+def judge_attacks(course, released, source, listener_port: int) -> dict:
     """Student code that tries to decide its own verdict, or to reach the grader. The test
     cells run in the judge, so each scores what its honest content deserves; honest
     submissions queued after them get full marks in the same run."""
@@ -175,6 +175,18 @@ def judge_attacks(course, released, source) -> dict:
             "        os.kill(pid, signal.SIGKILL)\n    except OSError as error:\n"
             "        print('refused', error)"), 3, []),
         "judge-read-hidden": (_with_code_cell(complete, walk), 3, []),
+        "judge-network": (_with_code_cell(
+            complete, "import socket\nfor address in [('127.0.0.1', "
+            f"{listener_port}), ('8.8.8.8', 53)]:\n"
+            "    try:\n        socket.create_connection(address, timeout=3)\n"
+            "        print('network-open', address)\n"
+            "    except OSError as error:\n        print('network-refused', address)"), 3, []),
+        "judge-kill-siblings": (_with_code_cell(
+            complete, "import os, signal\nfor pid in os.listdir('/proc'):\n"
+            "    if pid.isdigit() and int(pid) not in (os.getpid(), 1):\n"
+            "        try:\n            os.kill(int(pid), signal.SIGKILL)\n"
+            "        except OSError:\n            pass\nprint('killed what it could see')"),
+            3, []),
         "zz-honest-1": (complete, 3, []),
         "zz-honest-2": (complete, 3, []),
         "zz-honest-3": (complete, 3, []),
@@ -193,8 +205,13 @@ def _submit_corpus(course, items):
 
 
 def test_hostile_corpus_is_graded_with_reasons_and_the_batch_goes_on(fixture_course):
+    import socket
+
     ESCAPE.unlink(missing_ok=True)
-    items = corpus(fixture_course)
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    items = corpus(fixture_course, listener.getsockname()[1])
     assert len(items) - 1 >= 15  # kinds of bad submission, besides the good one
     _submit_corpus(fixture_course, items)
     outcomes = {o.student: o for o in fixture_course.grade(LESSON, workers=2,
@@ -239,6 +256,12 @@ def test_hostile_corpus_is_graded_with_reasons_and_the_batch_goes_on(fixture_cou
     printed = " ".join(o.get("text", "") for c in walked.cells for o in c.get("outputs", []))
     if "hidden-found: []" not in printed:
         problems.append(f"judge-read-hidden reached hidden tests or .git: {printed[:400]}")
+    networked = notebooks.read(fixture_course.root / "autograded" / "judge-network" / LESSON
+                               / NB)
+    printed = " ".join(o.get("text", "") for c in networked.cells for o in c.get("outputs", []))
+    if "network-open" in printed or printed.count("network-refused") != 2:
+        problems.append(f"judge-network reached the network: {printed[:300]}")
+    listener.close()
     for student in ("infinite-loop",):
         if "timeout" not in outcomes[student].flags:
             problems.append(f"{student}: not flagged as timeout: {outcomes[student]}")
@@ -258,6 +281,13 @@ def test_hostile_corpus_is_graded_with_reasons_and_the_batch_goes_on(fixture_cou
         assert page.exists(), student
     assert "not UTF-8" in (fixture_course.root / "feedback" / "non-utf8" / LESSON
                            / f"{LESSON}.html").read_text()
+    # a hidden test shows its docstring and verdict, never its code
+    import html as html_module
+
+    page = html_module.unescape((fixture_course.root / "feedback" / "zz-honest-1" / LESSON
+                                 / f"{LESSON}.html").read_text())
+    assert "mean: other inputs." in page
+    assert "mean([0.5, 1.5])" not in page and "np.isclose" not in page
 
 
 def _class(course, count: int):
@@ -372,6 +402,28 @@ def test_infrastructure_failures_are_retried_then_not_graded(fixture_course, mon
     assert [o.score for o in outcomes] == [3, 1]
     only = fixture_course.grade(LESSON, workers=1, students=["student-01"], force=True)
     assert [o.student for o in only] == ["student-01"]
+
+
+def test_a_sandbox_that_does_not_start_is_not_a_grade(fixture_course, monkeypatch):
+    """The kernel dies before its first answer (no student code ran): retried, then not
+    graded; the earlier grade stays in the gradebook."""
+    import json as json_module
+
+    from autograder import sandbox
+
+    _class(fixture_course, 1)
+    assert [o.score for o in fixture_course.grade(LESSON, workers=1)] == [3]
+
+    def broken(jupyter_path, config_path):
+        folder = jupyter_path / "kernels" / sandbox.KERNEL_NAME
+        folder.mkdir(parents=True)
+        (folder / "kernel.json").write_text(json_module.dumps(
+            {"argv": ["/bin/false", "{connection_file}"], "language": "python"}))
+
+    monkeypatch.setattr(sandbox, "write_kernelspec", broken)
+    outcomes = fixture_course.grade(LESSON, workers=1, force=True)
+    assert outcomes[0].not_graded and "did not start" in outcomes[0].reason, outcomes[0]
+    assert fixture_course.score(LESSON, "student-00") == (3, 3)   # the old grade stays
 
 
 def test_report_lists_pass_rates_histogram_and_problems(fixture_course, tmp_path):

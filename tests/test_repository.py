@@ -41,3 +41,48 @@ def test_lessons_equal_what_nbgrader_generates(tmp_path):
                 stale.append(str(path.relative_to(ROOT)))
     assert course.lessons() == LESSONS
     assert not stale, f"out of date (run `python -m autograder release`): {stale}"
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_every_test_cell_can_be_judged(lesson):
+    """Each test's trusted inputs are computable in the judge, and no cell of the kernel
+    relies on a name only a test cell defines (test cells run in the judge)."""
+    from autograder.judge_plan import plan
+
+    for path in sorted((ROOT / settings.SOURCE_DIRECTORY / lesson).glob("*.ipynb")):
+        judged = plan(notebooks.read(path))
+        assert not judged.problems, judged.problems
+        graded = [notebooks.grade_id(c) for c in notebooks.read(path).cells
+                  if notebooks.is_graded_test(c)]
+        assert sorted(judged.steps) == sorted(graded)
+
+
+def _imports(path) -> set[str]:
+    import ast
+
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+            found.update(f"{node.module}.{a.name}" for a in node.names)
+        elif isinstance(node, ast.Import):
+            found.update(a.name for a in node.names)
+    return found
+
+
+def test_autograder_modules_import_one_way():
+    """The grading path reads top-down: no module of autograder/ imports one that imports
+    it back (directly or through others), and benchmarks do not import tests/."""
+    modules = {p.stem: p for p in (ROOT / "autograder").glob("*.py")}
+    graph = {name: {m.split(".")[1] for m in _imports(path)
+                    if m.startswith("autograder.") and m.split(".")[1] in modules}
+             for name, path in modules.items()}
+
+    def reaches(start, goal, seen=()):
+        return any(n == goal or (n not in seen and reaches(n, goal, seen + (n,)))
+                   for n in graph[start])
+
+    cycles = sorted(name for name in graph if reaches(name, name))
+    assert not cycles, f"import cycles through {cycles}: {graph}"
+    for path in (ROOT / "benchmarks").glob("*.py"):
+        assert not any(m == "tests" or m.startswith("tests.") for m in _imports(path)), path
