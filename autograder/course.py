@@ -204,7 +204,7 @@ class Course:
             files = {p.name: p.read_bytes() for p in sorted(folder.iterdir())
                      if p.is_file() and p.suffix == ".ipynb"}
             task = GradeTask(lesson, student, files, template, names, limits or Limits(),
-                             weak_sandbox, plans, lesson_digest)
+                             sandbox.bwrap_path() is None, plans, lesson_digest)
             previous = status.get(student, {})
             failed_before = not previous.get("ok", True) or bool(
                 set(previous.get("flags", [])) & {"timeout", "crash", "memory", "processes"})

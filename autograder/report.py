@@ -65,6 +65,11 @@ def write_report(course, lesson: str, folder: Path) -> str:
             lines.append(f"| {student} | {flags} | {reason} |")
     else:
         lines.append("None.")
+    weak = sorted(student for student, entry in status.items()
+                  if entry.get("sandbox") and "bubblewrap" not in entry["sandbox"])
+    lines += ["", "## Isolation", ""]
+    lines.append(f"Graded WITHOUT bubblewrap (weaker isolation accepted): {', '.join(weak)}."
+                 if weak else "Every submission ran in the bubblewrap sandbox.")
     text = "\n".join(lines) + "\n"
     (folder / "report.md").write_text(text)
     return text

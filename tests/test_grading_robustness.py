@@ -440,5 +440,6 @@ def test_report_lists_pass_rates_histogram_and_problems(fixture_course, tmp_path
     text = write_report(fixture_course, LESSON, tmp_path / "report")
     assert "| test_mean_hidden | 1/5 | 20 % |" in text
     assert "| looper | timeout |" in text
+    assert "Every submission ran in the bubblewrap sandbox." in text
     png = (tmp_path / "report" / "scores.png").read_bytes()
     assert png.startswith(b"\x89PNG") and len(png) > 1000
