@@ -59,6 +59,7 @@ class KernelLink:
         self.symbolic_inputs: list = []
         self.sent_keras: list = []
         self.callbacks: dict = {}
+        self.dropped: list = []           # kernel handles the judge no longer refers to
         self.printed = io.StringIO()
         self.client = BlockingKernelClient()
         self.client.load_connection_info(connection_info)
@@ -77,7 +78,8 @@ class KernelLink:
         """Ask the kernel one thing; its answer, parsed as data (see dlcourse.remote)."""
         import zmq
 
-        payload = json.dumps({"op": op, **fields})
+        dropped, self.dropped = self.dropped, []
+        payload = json.dumps({"op": op, "drop": dropped, **fields})
         code = (f"__import__('dlcourse.remote', fromlist=['serve']).serve("
                 f"{json.dumps(payload)})")
         msg_id = self.client.execute(code, silent=False, store_history=False,

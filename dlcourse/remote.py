@@ -170,6 +170,8 @@ def decode(data, link=None, depth: int = 0):
     if tag == "keras":
         model = _rebuild_keras(data)
         if model is not None:
+            if link is not None:  # the judge has its own copy: the kernel may free its one
+                link.dropped.append(int(data["ref"]))
             return model
         return _proxy(link, int(data["ref"]), _str(data["type"]), [], True)
     if tag == "history":
@@ -328,6 +330,13 @@ class RemoteObject:
 
     def __eq__(self, other):
         return self is other
+
+    def __del__(self):
+        # The kernel may free the object once the judge no longer refers to it (sent
+        # along with the next request: nothing is sent from a finaliser).
+        dropped = getattr(getattr(self, "_link", None), "dropped", None)
+        if dropped is not None:
+            dropped.append(self._id)
 
     def __hash__(self):
         return id(self)
@@ -499,8 +508,22 @@ def _facts(obj, kind: str, options: dict):
     raise ValueError(f"unknown facts {kind!r}")
 
 
+def _free(idents) -> bool:
+    """Forget objects the judge no longer refers to (and collect them now: a model can
+    hold hundreds of MB)."""
+    found = [_handles.pop(int(i), None) for i in idents]
+    if not found:
+        return False
+    del found
+    import gc
+
+    gc.collect()
+    return True
+
+
 def _dispatch(request: dict):
-    op = request["op"]
+    op = request.get("op")
+    _free(request.get("drop", []))
     if op == "name":
         import IPython
 
@@ -509,11 +532,8 @@ def _dispatch(request: dict):
         if name not in namespace:
             raise NameError(f"name {name!r} is not defined in your notebook")
         return namespace[name]
-    if op == "release":  # the judge finished a test: its handles may be freed
-        _handles.clear()
-        import gc
-
-        gc.collect()
+    if op == "release":  # the judge finished a test: all its handles may be freed
+        _free(list(_handles))
         return None
     obj = _handles[int(request["id"])] if "id" in request else None
     if op == "getattr":
