@@ -30,7 +30,7 @@ import sys
 import time
 import traceback
 
-from jupyter_core.utils import run_sync
+from jupyter_core.utils import ensure_async, run_sync
 from nbformat.v4 import new_output
 import numpy as np
 from traitlets import Unicode
@@ -201,9 +201,13 @@ class KernelLink:
             import keras
 
             self.sent_keras.append(value)
-            return {"t": "keras", "config": keras.saving.serialize_keras_object(value),
-                    "weights": [remote.encode(np.asarray(w), None)["npy"]
-                                for w in value.get_weights()] if value.built else []}
+            packed = {"t": "keras", "config": keras.saving.serialize_keras_object(value),
+                      "weights": [remote.encode(np.asarray(w), None)["npy"]
+                                  for w in value.get_weights()] if value.built else []}
+            if getattr(value, "compiled", False):
+                with contextlib.suppress(Exception):
+                    packed["compile"] = value.get_compile_config()
+            return packed
 
         if callable(value) and not isinstance(value, type):
             self.callbacks[len(self.callbacks) + 1] = value
@@ -400,7 +404,16 @@ class JudgedExecute(Execute):
         loop = asyncio.get_running_loop()
         cell.outputs = await loop.run_in_executor(None, judge.run_test, grade_id)
         cell.execution_count = execution_count
+        await self._drain_iopub()
         return cell
+
+    async def _drain_iopub(self) -> None:
+        """Discard what the kernel published for the judge's requests: nbclient's own
+        client reads IOPub too and would otherwise wade through thousands of foreign
+        messages within its 4 s IOPub timeout of the next cell."""
+        channel = self.kc.iopub_channel
+        while await ensure_async(channel.msg_ready()):
+            await ensure_async(channel.socket.recv_multipart())
 
     # nbclient binds its synchronous wrapper to the base class's coroutine: rebind it.
     execute_cell = run_sync(async_execute_cell)

@@ -100,8 +100,11 @@ def encode(value, keep, depth: int = 0, keras_objects: bool = True):
                     "model": encode(getattr(value, "model", None), keep, depth + 1),
                     "ref": keep(value)}
     return {"t": "ref", "id": keep(value), "type": _type_name(value),
-            "bases": [c.__module__ + "." + c.__qualname__ for c in type(value).__mro__][:48],
-            "callable": callable(value)}
+            "bases": _bases(value), "callable": callable(value)}
+
+
+def _bases(value) -> list[str]:
+    return [c.__module__ + "." + c.__qualname__ for c in type(value).__mro__][:48]
 
 
 def _type_name(value) -> str:
@@ -132,7 +135,7 @@ def _encode_keras(value, keep):
     send = value.built and size <= MAX_WEIGHT_BYTES
     packed = {"t": "keras", "config": config, "built": bool(value.built),
               "weights": [_npy(np.asarray(w)) for w in value.get_weights()] if send else [],
-              "ref": keep(value), "type": _type_name(value)}
+              "ref": keep(value), "type": _type_name(value), "bases": _bases(value)}
     compile_config = _state(value, weights=False).get("compile")
     if compile_config is not None:
         packed["compile"] = compile_config
@@ -173,7 +176,8 @@ def decode(data, link=None, depth: int = 0):
             if link is not None:  # the judge has its own copy: the kernel may free its one
                 link.dropped.append(int(data["ref"]))
             return model
-        return _proxy(link, int(data["ref"]), _str(data["type"]), [], True)
+        return _proxy(link, int(data["ref"]), _str(data["type"]),
+                      [_str(b) for b in _list(data.get("bases", []))], True)
     if tag == "history":
         import keras
 
@@ -216,7 +220,8 @@ def _rebuild_keras(data):
     import keras
 
     try:
-        obj = keras.saving.deserialize_keras_object(data["config"], safe_mode=True)
+        obj = keras.saving.deserialize_keras_object(_without_compile(data["config"]),
+                                                    safe_mode=True)
     except Exception:  # e.g. a configuration this Keras cannot read: keep it remote
         return None
     weights = [_from_npy(_str(w)) for w in _list(data["weights"])]
@@ -231,6 +236,14 @@ def _rebuild_keras(data):
         except Exception:  # a loss of the student's own: the model stays uncompiled
             pass
     return obj
+
+
+def _without_compile(config):
+    """The serialised object without its compile settings: they travel separately (a loss
+    of the student's own would stop the whole model from being rebuilt)."""
+    if type(config) is dict and "compile_config" in config:
+        return {k: v for k, v in config.items() if k != "compile_config"}
+    return config
 
 
 def _symbolic_outputs(data, link):
@@ -418,9 +431,15 @@ def _decode_args(data, depth=0):
     if type(data) is dict and data.get("t") == "keras":
         import keras
 
-        obj = keras.saving.deserialize_keras_object(data["config"], safe_mode=True)
+        obj = keras.saving.deserialize_keras_object(_without_compile(data["config"]),
+                                                    safe_mode=True)
         if data.get("weights"):
             obj.set_weights([_from_npy(w) for w in data["weights"]])
+        if data.get("compile") and hasattr(obj, "compile_from_config"):
+            try:
+                obj.compile_from_config(data["compile"])
+            except Exception:  # e.g. a loss of the check's own: the model stays uncompiled
+                pass
         _received.append(obj)
         return obj
     return decode(data)
@@ -442,7 +461,11 @@ class _Callback:
         answer = json.loads(IPython.get_ipython().kernel.raw_input(CALLBACK_PROMPT + request))
         if not answer.get("ok"):
             raise error_from_reply(answer.get("error", {}))
-        return _decode_args(answer["value"])
+        received = len(_received)
+        try:
+            return _decode_args(answer["value"])
+        finally:  # what the judge's function returned is not one of the call's arguments
+            del _received[received:]
 
     def __repr__(self):
         return f"<the check's {self.__name__}>"
