@@ -198,18 +198,6 @@ def run_task(task: GradeTask) -> GradeResult:
             if path.exists():
                 result.autograded[name] = path.read_bytes()
         result.ok = outcome["success"] and bool(result.cells)
-        result.cells = outcome["cells"]
-        for name in task.notebooks:
-            path = course / "autograded" / task.student / task.lesson / name
-            if path.exists():
-                result.autograded[name] = path.read_bytes()
-        result.ok = outcome["success"] and bool(result.cells)
-        if not result.ok and outcome.get("kernel_never_started"):
-            # No student code ran, so this is the grader's (or the sandbox's) failure,
-            # not the submission's.
-            result.infrastructure = True
-            outcome["error"] = ("the sandboxed kernel did not start: "
-                                + (outcome.get("error") or "no reason given"))
         notes = outcome.get("notes", [])
         if usage.get("memory_limit_hit"):
             notes.append(f"the kernel reached the memory cap "
@@ -231,10 +219,7 @@ def run_task(task: GradeTask) -> GradeResult:
         return result
     finally:
         result.seconds = time.perf_counter() - started
-        if os.environ.get("DLCOURSE_KEEP_SCRATCH"):
-            print("kept", scratch, file=sys.stderr)
-        else:
-            shutil.rmtree(scratch, ignore_errors=True)
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 @contextlib.contextmanager
