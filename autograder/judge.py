@@ -13,8 +13,10 @@ student's kernel. The judge
    output is a failed check, exactly as if the cell had failed in the kernel.
 
 So student code can only influence the *data* a check receives: patching the kernel,
-its builtins, NumPy, Keras or ``dlcourse.checks`` changes nothing the judge computes, and
-hidden tests never enter the kernel (their feedback shows the docstring and the message).
+its builtins, NumPy, Keras or ``dlcourse.checks`` changes nothing the judge computes. A
+hidden test's source never enters the kernel (only the inputs it passes to the student's
+code, and code it runs there through ``dlcourse.remote.in_kernel``), and its feedback
+shows the docstring and the message, not the code.
 """
 
 from __future__ import annotations
@@ -306,6 +308,9 @@ class Judge:
 
                 plt.close("all")
         text = (self.link.printed.getvalue() + printed.getvalue())[:MAX_STREAM_CHARS]
+        where = getattr(error, "kernel_traceback", "")
+        if where:  # the student's own code raised it: show them where, in their notebook
+            text += "\nRaised in your notebook's code:\n" + where
         if text:
             outputs.append(new_output("stream", name="stdout", text=text))
         if error is not None:
@@ -315,6 +320,8 @@ class Judge:
     def _error_output(self, error: BaseException, hidden: bool):
         ename = type(error).__name__
         evalue = str(error)
+        if isinstance(error, NotImplementedError) and not evalue:
+            evalue = "your code raised NotImplementedError: this exercise is not done yet"
         if isinstance(error, remote.KernelError):
             ename, evalue = "ErrorInYourCode", evalue
         if isinstance(error, KernelGone):

@@ -643,8 +643,12 @@ def error_from_reply(error: dict) -> BaseException:
     message = str(error.get("message", ""))
     kind = _BUILTIN_ERRORS.get(name)
     if kind is None or kind in (AssertionError,):
-        return KernelError(f"{name}: {message}")
-    try:
-        return kind(message)
-    except Exception:  # an exception type that wants other arguments
-        return KernelError(f"{name}: {message}")
+        made = KernelError(f"{name}: {message}")
+    else:
+        try:
+            made = kind(message)
+        except Exception:  # an exception type that wants other arguments
+            made = KernelError(f"{name}: {message}")
+    # What the judge shows the student about where it happened, as text.
+    made.kernel_traceback = str(error.get("traceback", ""))[-3000:]
+    return made
