@@ -219,6 +219,8 @@ def _rebuild_keras(data):
     """The student's model rebuilt in the judge from its configuration, with its weights."""
     import keras
 
+    if not safe_config(data["config"]) or not safe_config(data.get("compile")):
+        return None
     try:
         obj = keras.saving.deserialize_keras_object(_without_compile(data["config"]),
                                                     safe_mode=True)
@@ -236,6 +238,32 @@ def _rebuild_keras(data):
         except Exception:  # a loss of the student's own: the model stays uncompiled
             pass
     return obj
+
+
+# Keras' safe mode refuses lambdas; a judge also refuses what could reach its own files
+# (vocabulary files, saved models, utilities): such a model stays a handle in the kernel.
+_REFUSED_CLASSES = {"Lambda", "TextVectorization", "StringLookup", "IntegerLookup",
+                    "TFSMLayer", "get_file"}
+_REFUSED_MODULE_PARTS = (".utils", ".saving", ".export", "legacy", ".backend.")
+
+
+def safe_config(config, depth: int = 0) -> bool:
+    """Does a serialised Keras object name only Keras classes a judge may build?"""
+    if depth > 4 * MAX_DEPTH:
+        return False
+    if type(config) is list:
+        return all(safe_config(c, depth + 1) for c in config)
+    if type(config) is not dict:
+        return True
+    module = config.get("module")
+    if module is not None and (type(module) is not str or not (
+            module == "keras" or module.startswith("keras.")) or any(
+            part in module for part in _REFUSED_MODULE_PARTS)):
+        return False
+    for key in ("class_name", "registered_name"):
+        if config.get(key) in _REFUSED_CLASSES:
+            return False
+    return all(safe_config(v, depth + 1) for v in config.values())
 
 
 def _without_compile(config):

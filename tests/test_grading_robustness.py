@@ -193,6 +193,34 @@ def judge_attacks(course, released, source, listener_port: int) -> dict:
     }
 
 
+class ScratchWatcher:
+    """Notes the scratch folders this process and its workers make while a batch runs
+    (``task-<worker pid>-*``; other tests' batches may run beside it)."""
+
+    def __init__(self):
+        import threading
+
+        import psutil
+
+        from autograder.parallel import scratch_base
+
+        self.seen, self._done = set(), threading.Event()
+        family = {os.getpid()}
+
+        def watch():
+            while not self._done.wait(0.3):
+                family.update(p.pid for p in psutil.Process().children(recursive=True))
+                self.seen |= {p.name for p in scratch_base().glob("task-*")
+                              if int(p.name.split("-")[1]) in family}
+
+        self._thread = threading.Thread(target=watch, daemon=True)
+        self._thread.start()
+
+    def stop(self):
+        self._done.set()
+        self._thread.join()
+
+
 def _submit_corpus(course, items):
     for student, (content, _, _) in items.items():
         folder = course.submissions / student / LESSON
@@ -207,6 +235,10 @@ def _submit_corpus(course, items):
 def test_hostile_corpus_is_graded_with_reasons_and_the_batch_goes_on(fixture_course):
     import socket
 
+    import psutil
+
+    from autograder.parallel import scratch_base
+
     ESCAPE.unlink(missing_ok=True)
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
@@ -214,6 +246,7 @@ def test_hostile_corpus_is_graded_with_reasons_and_the_batch_goes_on(fixture_cou
     items = corpus(fixture_course, listener.getsockname()[1])
     assert len(items) - 1 >= 15  # kinds of bad submission, besides the good one
     _submit_corpus(fixture_course, items)
+    watcher = ScratchWatcher()
     outcomes = {o.student: o for o in fixture_course.grade(LESSON, workers=2,
                                                             limits=TEST_LIMITS)}
     assert set(outcomes) == set(items)
@@ -268,6 +301,16 @@ def test_hostile_corpus_is_graded_with_reasons_and_the_batch_goes_on(fixture_cou
     for student in ("os-exit", "segfault"):
         if "crash" not in outcomes[student].flags:
             problems.append(f"{student}: not flagged as crash: {outcomes[student]}")
+    # nothing outlives the batch: no kernel, no child of a kernel, no scratch folder
+    watcher.stop()
+    left = [p.pid for p in psutil.process_iter(["cmdline"])
+            if any(name in part for part in (p.info["cmdline"] or [])
+                   for name in watcher.seen)]
+    if left:
+        problems.append(f"processes outlived the batch: {left}")
+    remaining = [name for name in watcher.seen if (scratch_base() / name).exists()]
+    if remaining:
+        problems.append(f"scratch folders outlived the batch: {remaining}")
     assert not problems, "\n".join(problems)
     # the gradebook is consistent: one submission per student, all in the export
     rows = fixture_course.grade_rows([LESSON])

@@ -75,3 +75,21 @@ def test_builtin_errors_keep_their_type_and_others_do_not():
 
 def test_in_kernel_runs_locally_outside_the_grader():
     assert remote.in_kernel("result = x * 2", x=21) == 42
+
+
+def test_keras_configs_that_could_reach_the_judges_files_are_not_rebuilt():
+    import keras
+
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, activation="relu")])
+    config = keras.saving.serialize_keras_object(model)
+    assert remote.safe_config(config)
+    vocabulary = {"module": "keras.layers", "class_name": "StringLookup",
+                  "config": {"vocabulary": "/etc/passwd"}}
+    utility = {"module": "keras.src.utils.file_utils", "class_name": "function",
+               "config": "get_file"}
+    foreign = {"module": "os", "class_name": "system", "config": {}}
+    for bad in (vocabulary, utility, foreign):
+        nested = {"module": "keras", "class_name": "Sequential", "config": {"layers": [bad]}}
+        assert not remote.safe_config(nested), bad
+        packed = {"t": "keras", "config": nested, "weights": [], "ref": 1, "type": "X"}
+        assert remote.is_remote(remote.decode(packed))  # stays a handle, never built
