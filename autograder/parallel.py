@@ -326,17 +326,42 @@ def _execute_once(tasks, workers, scheduler):
         for task in tasks:
             yield task, _safe_run(task)
         return
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures import as_completed
+
+    pool = _pool(workers)
+    futures = {pool.submit(_safe_run, task): task for task in tasks}
+    for future in as_completed(futures):
+        task = futures[future]
+        try:
+            yield task, future.result()
+        except Exception as error:  # the worker process itself died
+            _discard_pool()
+            yield task, _lost(task, f"the grading worker died: {error}")
+
+
+_pools: dict = {}
+
+
+def _pool(workers: int):
+    """A process pool kept for the coordinator's lifetime: each worker imports nbgrader
+    and TensorFlow (for the judge) once, not once per lesson graded."""
+    from concurrent.futures import ProcessPoolExecutor
+    import atexit
     import multiprocessing
 
-    # "spawn": workers start clean, without the coordinator's open gradebook connection.
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=context,
-                             initializer=_die_with_parent) as pool:
-        futures = {pool.submit(_safe_run, task): task for task in tasks}
-        for future in as_completed(futures):
-            task = futures[future]
-            try:
-                yield task, future.result()
-            except Exception as error:  # the worker process itself died
-                yield task, _lost(task, f"the grading worker died: {error}")
+    if workers not in _pools:
+        # "spawn": workers start clean, without the coordinator's open gradebook connection.
+        context = multiprocessing.get_context("spawn")
+        _pools[workers] = ProcessPoolExecutor(max_workers=workers, mp_context=context,
+                                              initializer=_die_with_parent)
+        if len(_pools) == 1:
+            atexit.register(_discard_pool)
+    return _pools[workers]
+
+
+def _discard_pool() -> None:
+    """Shut the pools down (a broken pool cannot take new work; the next round makes a
+    fresh one)."""
+    while _pools:
+        _, pool = _pools.popitem()
+        pool.shutdown(wait=False, cancel_futures=True)
