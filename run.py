@@ -70,8 +70,8 @@ def main(argv: list[str]) -> int:
     if argv[0] == "demo":
         command = [str(PYTHON), "-m", "autograder", "--course", str(ROOT), "demo", *argv[1:]]
     elif argv[0] == "test":
-        # Two workers (the machine's cores); each lesson's submissions stay on one worker.
-        command = [str(PYTHON), "-m", "pytest", "-n", "2", "--dist", "loadgroup", *argv[1:]]
+        # Two workers (the machine's cores); a lesson's tests (one class) stay on one worker.
+        command = [str(PYTHON), "-m", "pytest", "-n", "2", "--dist", "loadscope", *argv[1:]]
     else:
         return 0
     return subprocess.run(command, cwd=ROOT, env=env).returncode

@@ -47,72 +47,76 @@ def graded(lesson: str, tmp_path_factory):
     return _cache[lesson]
 
 
-def _params():
-    return [pytest.param(lesson, marks=pytest.mark.xdist_group(lesson)) for lesson in LESSONS]
+class LessonChecks:
+    """The four checks of one lesson. One test class per lesson (below), so that
+    ``--dist loadscope`` keeps a lesson's tests on one worker and grades it once."""
+
+    lesson = ""
+
+    def test_solution_gets_full_marks(self, tmp_path_factory):
+        lesson = self.lesson
+        result = graded(lesson, tmp_path_factory)
+        outcome = result.outcomes["complete"]
+        assert outcome.ok, outcome.reason
+        cells = result.cell_results("complete")
+        failing = {gid: text[-600:] for gid, (score, top, text) in cells.items() if score < top}
+        assert not failing, f"solution loses points in {failing}"
+        assert outcome.max_score > 0 and outcome.score == outcome.max_score
+
+    def test_released_lesson_gets_zero_with_every_check_failing(self, tmp_path_factory):
+        lesson = self.lesson
+        result = graded(lesson, tmp_path_factory)
+        outcome = result.outcomes["blank"]
+        assert outcome.ok, outcome.reason
+        cells = result.cell_results("blank")
+        assert cells, "the lesson has no graded cells"
+        passing = [gid for gid, (score, _, text) in cells.items() if score > 0 or not text]
+        assert not passing, f"these checks pass on the blank lesson (vacuous?): {passing}"
+        assert outcome.score == 0
+
+    def test_each_graded_exercise_has_a_typical_mistake(self):
+        lesson = self.lesson
+        source = [notebooks.read(p) for p in
+                  sorted((ROOT / settings.SOURCE_DIRECTORY / lesson).glob("*.ipynb"))]
+        solution_cells = {notebooks.grade_id(c) for nb in source for c in nb.cells
+                          if notebooks.is_solution(c)}
+        covered = {m.solution_cell for m in _mistakes(lesson)}
+        assert solution_cells <= covered, (f"exercises without a typical mistake in "
+                                           f"tests/mistakes/lesson_{lesson[:2]}.py: "
+                                           f"{sorted(solution_cells - covered)}")
+
+    def test_typical_mistakes_lose_points_with_helpful_feedback(self, tmp_path_factory):
+        lesson = self.lesson
+        mistakes = _mistakes(lesson)
+        if not mistakes:
+            pytest.skip("no mistake catalogue")  # the coverage test above fails instead
+        result = graded(lesson, tmp_path_factory)
+        complete = result.cell_results("complete")
+        problems = []
+        for i, group in enumerate(rounds(mistakes)):
+            student = f"mistakes-{i}"
+            if not result.outcomes[student].ok:
+                problems.append(f"{student} could not be graded: {result.outcomes[student].reason}")
+                continue
+            cells = result.cell_results(student)
+            expected_failures = {t for m in group for t in m.failing_tests}
+            unknown = expected_failures - set(cells)
+            if unknown:
+                problems.append(f"{[m.name for m in group]}: no graded cells {sorted(unknown)}")
+            for gid, (score, top, text) in cells.items():
+                if gid in expected_failures and score > 0:
+                    problems.append(f"{gid} still scores {score}/{top} despite the mistake")
+                if gid not in expected_failures and score < complete[gid][0]:
+                    problems.append(f"{gid} loses points but no mistake of round {i} "
+                                    f"({[m.name for m in group]}) lists it: {text[-300:]}")
+            for m in group:
+                outputs = " ".join(cells.get(t, (0, 0, ""))[2] for t in m.failing_tests).lower()
+                if m.message.lower() not in outputs:
+                    problems.append(f"mistake {m.name!r}: feedback lacks {m.message!r}; it says: "
+                                    f"{outputs[-400:]}")
+        assert not problems, "\n".join(problems)
 
 
-@pytest.mark.parametrize("lesson", _params())
-def test_solution_gets_full_marks(lesson, tmp_path_factory):
-    result = graded(lesson, tmp_path_factory)
-    outcome = result.outcomes["complete"]
-    assert outcome.ok, outcome.reason
-    cells = result.cell_results("complete")
-    failing = {gid: text[-600:] for gid, (score, top, text) in cells.items() if score < top}
-    assert not failing, f"solution loses points in {failing}"
-    assert outcome.max_score > 0 and outcome.score == outcome.max_score
-
-
-@pytest.mark.parametrize("lesson", _params())
-def test_released_lesson_gets_zero_with_every_check_failing(lesson, tmp_path_factory):
-    result = graded(lesson, tmp_path_factory)
-    outcome = result.outcomes["blank"]
-    assert outcome.ok, outcome.reason
-    cells = result.cell_results("blank")
-    assert cells, "the lesson has no graded cells"
-    passing = [gid for gid, (score, _, text) in cells.items() if score > 0 or not text]
-    assert not passing, f"these checks pass on the blank lesson (vacuous?): {passing}"
-    assert outcome.score == 0
-
-
-@pytest.mark.parametrize("lesson", _params())
-def test_each_graded_exercise_has_a_typical_mistake(lesson):
-    source = [notebooks.read(p) for p in
-              sorted((ROOT / settings.SOURCE_DIRECTORY / lesson).glob("*.ipynb"))]
-    solution_cells = {notebooks.grade_id(c) for nb in source for c in nb.cells
-                      if notebooks.is_solution(c)}
-    covered = {m.solution_cell for m in _mistakes(lesson)}
-    assert solution_cells <= covered, (f"exercises without a typical mistake in "
-                                       f"tests/mistakes/lesson_{lesson[:2]}.py: "
-                                       f"{sorted(solution_cells - covered)}")
-
-
-@pytest.mark.parametrize("lesson", _params())
-def test_typical_mistakes_lose_points_with_helpful_feedback(lesson, tmp_path_factory):
-    mistakes = _mistakes(lesson)
-    if not mistakes:
-        pytest.skip("no mistake catalogue")  # the coverage test above fails instead
-    result = graded(lesson, tmp_path_factory)
-    complete = result.cell_results("complete")
-    problems = []
-    for i, group in enumerate(rounds(mistakes)):
-        student = f"mistakes-{i}"
-        if not result.outcomes[student].ok:
-            problems.append(f"{student} could not be graded: {result.outcomes[student].reason}")
-            continue
-        cells = result.cell_results(student)
-        expected_failures = {t for m in group for t in m.failing_tests}
-        unknown = expected_failures - set(cells)
-        if unknown:
-            problems.append(f"{[m.name for m in group]}: no graded cells {sorted(unknown)}")
-        for gid, (score, top, text) in cells.items():
-            if gid in expected_failures and score > 0:
-                problems.append(f"{gid} still scores {score}/{top} despite the mistake")
-            if gid not in expected_failures and score < complete[gid][0]:
-                problems.append(f"{gid} loses points but no mistake of round {i} "
-                                f"({[m.name for m in group]}) lists it: {text[-300:]}")
-        for m in group:
-            outputs = " ".join(cells.get(t, (0, 0, ""))[2] for t in m.failing_tests).lower()
-            if m.message.lower() not in outputs:
-                problems.append(f"mistake {m.name!r}: feedback lacks {m.message!r}; it says: "
-                                f"{outputs[-400:]}")
-    assert not problems, "\n".join(problems)
+for _lesson in LESSONS:
+    _name = "TestLesson" + _lesson.title().replace("_", "")
+    globals()[_name] = type(_name, (LessonChecks,), {"lesson": _lesson})
