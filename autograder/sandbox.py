@@ -7,8 +7,9 @@ Layers, each used where the machine has it (``describe()`` says which are active
 1. **bubblewrap** (``bwrap``, Debian package ``bubblewrap``; the sandbox Flatpak uses): new
    user, PID, network, IPC, UTS and cgroup namespaces, a fresh ``/proc`` and ``/dev``, uid
    and gid 65534 inside, every capability dropped, ``--die-with-parent``, and a file system
-   made only of read-only binds of the operating system and the Python environment plus
-   two writable folders: the submission's own and the kernel's socket folder. The
+   made only of read-only binds of the operating system and the Python environment, the
+   kernel's socket folder, and a size-capped tmpfs as its working folder holding read-only
+   copies of the submission's files. The
    repository, its ``.git``, ``solutions/``, gradebooks, other submissions and the
    grader's home are simply not there. The kernel has no network; it talks to the grader
    over Unix sockets (ZMQ ``ipc``) in the socket folder.
@@ -52,6 +53,7 @@ class SandboxConfig:
     max_processes: int = 512          # threads count too: TensorFlow starts dozens
     max_file_bytes: int = 256 * 2**20
     private_tmp_bytes: int = 256 * 2**20
+    workdir_bytes: int = 512 * 2**20  # what student code may write in its folder
     cpu_seconds: int = 3600
     socket_dir: str = ""              # the kernel's connection file and ipc sockets
     readable: list = field(default_factory=list)   # extra read-only binds (the helpers)
@@ -223,7 +225,11 @@ def bwrap_argv(config: SandboxConfig, workdir: Path, kernel_argv: list[str]) -> 
             argv += ["--ro-bind-try", link, link]
     for path in python_binds() + list(config.readable):
         argv += ["--ro-bind", path, path]
-    argv += ["--bind", str(workdir), str(workdir)]
+    # The working folder is a size-capped tmpfs (what the student's code writes there is
+    # discarded with the sandbox) holding read-only copies of the submission's files.
+    argv += ["--size", str(config.workdir_bytes), "--tmpfs", str(workdir)]
+    for entry in sorted(workdir.iterdir()):
+        argv += ["--ro-bind", str(entry), str(entry)]
     if config.socket_dir:
         argv += ["--bind", config.socket_dir, config.socket_dir]
     for source, target in config.masks:
@@ -251,10 +257,9 @@ def launch(config_path: str, kernel_argv: list[str]) -> None:
             state["cgroup_error"] = str(error)
     use_bwrap = bwrap_path() is not None and not config.weak
     if use_bwrap:
-        # The sandbox user must be able to write its folders (and nothing else).
-        for folder in (workdir, Path(config.socket_dir) if config.socket_dir else None):
-            if folder is not None and os.geteuid() == 0:
-                os.chmod(folder, 0o777)
+        # The sandbox user must be able to use its socket folder (and nothing else).
+        if config.socket_dir and os.geteuid() == 0:
+            os.chmod(config.socket_dir, 0o777)
         argv = bwrap_argv(config, workdir, kernel_argv)
         state["layers"] += ["bubblewrap", "no-capabilities", "no-network", "pid-namespace"]
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
