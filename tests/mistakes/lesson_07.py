@@ -233,7 +233,8 @@ def bottleneck_multiplies(height, width, in_channels, bottleneck_channels, filte
         solution_cell="factorised_convs",
         code=_CONV_BN.replace("BODY", _GOOD_BODY).replace("SECOND_KERNEL", "(1, n)"),
         failing_tests=("test_factorised_convs", "test_factorised_convs_hidden"),
-        message="receptive field",
+        # (the check's own words; "receptive field" matched only code shown in tracebacks)
+        message="setting 'kernel_size' expected (7, 1), got (1, 7)",
     ),
     Mistake(
         name="convolution keeps its bias before batch normalisation",
