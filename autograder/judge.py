@@ -62,6 +62,7 @@ class KernelLink:
         self.sent_keras: list = []
         self.callbacks: dict = {}
         self.dropped: list = []           # kernel handles the judge no longer refers to
+        self.direct: bool | None = None   # requests as their own shell messages?
         self.printed = io.StringIO()
         self.client = BlockingKernelClient()
         self.client.load_connection_info(connection_info)
@@ -78,24 +79,58 @@ class KernelLink:
     # -- requests ------------------------------------------------------------------------
     def request(self, op: str, **fields):
         """Ask the kernel one thing; its answer, parsed as data (see dlcourse.remote)."""
-        import zmq
-
         dropped, self.dropped = self.dropped, []
         payload = json.dumps({"op": op, "drop": dropped, **fields})
-        code = (f"__import__('dlcourse.remote', fromlist=['serve']).serve("
-                f"{json.dumps(payload)})")
-        msg_id = self.client.execute(code, silent=False, store_history=False,
-                                     allow_stdin=True)
-        deadline = time.monotonic() + self.timeout
-        reply, idle = None, False
+        if self.direct is None:
+            self.direct = self._install_agent()
+        if self.direct:
+            message = self.client.session.msg(remote.REQUEST_TYPE, {"request": payload})
+            self.client.shell_channel.send(message)
+            reply = self._wait(message["header"]["msg_id"], self.timeout, by_message=True)
+        else:  # the agent could not be installed: ask through a cell
+            code = (f"__import__('dlcourse.remote', fromlist=['serve']).serve("
+                    f"{json.dumps(payload)})")
+            reply = self._wait(self.client.execute(code, silent=False, store_history=False,
+                                                   allow_stdin=True), self.timeout)
+        if type(reply) is not dict:
+            raise KernelGone("your kernel did not answer the check (was the notebook's "
+                             "input or output machinery changed?)")
+        if reply.get("ok") is True:
+            value = remote.decode(reply.get("value"), self)
+            self._sync_back(reply.get("synced"))
+            return value
+        error = reply.get("error")
+        raise remote.error_from_reply(error if type(error) is dict else {})
+
+    def _install_agent(self) -> bool:
+        """Register the kernel's handler for judge requests (one cell), then check that it
+        answers; if not (the student's code changed how cells run), requests go as cells."""
+        code = "__import__('dlcourse.remote', fromlist=['install']).install()"
+        self._wait(self.client.execute(code, silent=True, store_history=False), 60)
+        message = self.client.session.msg(remote.REQUEST_TYPE, {
+            "request": json.dumps({"op": "ping"})})
+        self.client.shell_channel.send(message)
+        try:
+            return type(self._wait(message["header"]["msg_id"], 10, by_message=True)) is dict
+        except TimeoutError:
+            return False
+
+    def _wait(self, msg_id: str, timeout: float, by_message: bool = False):
+        """The answer to ``msg_id`` (a ``dlcourse_reply`` on shell, or the reply a cell
+        published), serving callbacks and keeping what the student's code printed."""
+        import zmq
+
+        deadline = time.monotonic() + timeout
+        reply, done = None, False
         poller = zmq.Poller()
-        poller.register(self.client.iopub_channel.socket, zmq.POLLIN)
-        poller.register(self.client.stdin_channel.socket, zmq.POLLIN)
-        while not idle:
+        for channel in (self.client.shell_channel, self.client.iopub_channel,
+                        self.client.stdin_channel):
+            poller.register(channel.socket, zmq.POLLIN)
+        while not done:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 self._interrupt()
-                raise TimeoutError(f"your code did not finish within {self.timeout:g} s when "
+                raise TimeoutError(f"your code did not finish within {timeout:g} s when "
                                    "the check called it (an endless loop? a very long "
                                    "training?)")
             if not poller.poll(timeout=int(min(remaining, 1.0) * 1000)):
@@ -105,7 +140,13 @@ class KernelLink:
                 continue
             while self.client.stdin_channel.msg_ready():
                 self._answer_callback(self.client.get_stdin_msg(timeout=1))
-            while self.client.iopub_channel.msg_ready() and not idle:
+            while self.client.shell_channel.msg_ready():
+                msg = self.client.get_shell_msg(timeout=1)
+                if msg.get("parent_header", {}).get("msg_id") != msg_id:
+                    continue
+                if msg["msg_type"] == "dlcourse_reply":
+                    reply, done = msg["content"].get("reply"), True
+            while self.client.iopub_channel.msg_ready():
                 msg = self.client.get_iopub_msg(timeout=1)
                 if msg.get("parent_header", {}).get("msg_id") != msg_id:
                     continue
@@ -117,17 +158,10 @@ class KernelLink:
                 elif kind == "error" and reply is None:
                     reply = {"ok": False, "error": {"type": str(content.get("ename")),
                                                     "message": str(content.get("evalue"))}}
-                elif kind == "status" and content.get("execution_state") == "idle":
-                    idle = True
-        if type(reply) is not dict:
-            raise KernelGone("your kernel did not answer the check (was the notebook's "
-                             "input or output machinery changed?)")
-        if reply.get("ok") is True:
-            value = remote.decode(reply.get("value"), self)
-            self._sync_back(reply.get("synced"))
-            return value
-        error = reply.get("error")
-        raise remote.error_from_reply(error if type(error) is dict else {})
+                elif (kind == "status" and content.get("execution_state") == "idle"
+                      and not by_message):
+                    done = True   # a cell's answer is complete when the kernel is idle
+        return reply
 
     def _answer_callback(self, msg) -> None:
         """The student's code called a function the check passed to it: run it here."""

@@ -583,6 +583,8 @@ def _dispatch(request: dict):
         if name not in namespace:
             raise NameError(f"name {name!r} is not defined in your notebook")
         return namespace[name]
+    if op == "ping":
+        return None
     if op == "release":  # the judge finished a test: all its handles may be freed
         _free(list(_handles))
         return None
@@ -641,10 +643,45 @@ def in_kernel(source: str, **names):
     return link.request("run", source=source, names=link.encode(dict(names)))
 
 
+REQUEST_TYPE = "dlcourse_request"   # a shell message handled without running a cell
+
+
+def install() -> None:
+    """Answer judge requests as their own shell message type: no cell is compiled or run
+    for them, so a request costs two messages instead of a cell execution."""
+    import IPython
+
+    kernel = IPython.get_ipython().kernel
+
+    def handle(stream, idents, parent):
+        saved, kernel._allow_stdin = kernel._allow_stdin, True   # callbacks use stdin
+        try:
+            reply = answer(parent["content"]["request"])
+        finally:
+            kernel._allow_stdin = saved
+        kernel.session.send(stream, "dlcourse_reply", {"reply": reply}, parent, ident=idents)
+
+    kernel.shell_handlers[REQUEST_TYPE] = handle
+
+
 def serve(request_text: str) -> None:
-    """Answer one judge request (runs in the student's kernel)."""
+    """Answer one judge request sent as a cell (before :func:`install` ran)."""
     from IPython.display import publish_display_data
 
+    publish_display_data({MIME: answer(request_text)})
+
+
+def _student_traceback(error: BaseException) -> str:
+    """The traceback without this module's own frames (the student's code is what
+    matters to them)."""
+    frames = [f for f in traceback.extract_tb(error.__traceback__)
+              if f.filename != __file__]
+    return "".join(traceback.format_list(frames)
+                   + traceback.format_exception_only(type(error), error))
+
+
+def answer(request_text: str) -> dict:
+    """The kernel's answer to one judge request, as data."""
     _symbolic.clear()
     _received.clear()
     try:
@@ -656,12 +693,11 @@ def serve(request_text: str) -> None:
         reply = {"ok": False, "error": {
             "type": type(error).__name__,
             "message": str(error)[:4000],
-            "traceback": "".join(traceback.format_exception(
-                type(error), error, error.__traceback__))[-6000:]}}
+            "traceback": _student_traceback(error)[-6000:]}}
     finally:
         _symbolic.clear()
         _received.clear()
-    publish_display_data({MIME: reply})
+    return reply
 
 
 def error_from_reply(error: dict) -> BaseException:
