@@ -379,9 +379,7 @@ def _captured(stream=None):
         yield stream
 
 
-def _load_plan(path: str) -> JudgePlan | None:
-    if not path:
-        return None
+def _load_plan(path: str) -> JudgePlan:
     with open(path) as handle:
         return JudgePlan.from_json(json.load(handle))
 

@@ -201,7 +201,9 @@ def plan(nb) -> JudgePlan:
         if kind == "test":
             needed = free_names(tree)
             steps[grade_id] = _step(grade_id, source, needed, statements, status, problems)
-            for name in _Names_of(tree):
+            names = _Names()
+            names.visit(tree)
+            for name in names.stores:
                 status[name] = TEST
             continue
         # A cell that runs in the student's kernel must not rely on a test cell's names:
@@ -240,12 +242,6 @@ def plan(nb) -> JudgePlan:
             for name in stores:
                 status[name] = JUDGE
     return JudgePlan([s.source for s in statements], steps, problems)
-
-
-def _Names_of(tree) -> set:  # noqa: N802 (reads like the class it wraps)
-    names = _Names()
-    names.visit(tree)
-    return {n for n in names.stores}
 
 
 def _step(grade_id, source, needed, statements, status, problems) -> JudgeStep:
