@@ -14,6 +14,7 @@ are bound when it is imported, so a student's later monkeypatching of ``numpy``,
 from __future__ import annotations
 
 import builtins
+import contextlib
 import math
 from dataclasses import dataclass, field
 
@@ -401,6 +402,71 @@ def check_accuracy(accuracy: float, floor: float, what: str = "test accuracy") -
         raise AssertionError(f"{what} is {accuracy:.3f}, below the floor {floor:.3f}. Check "
                              "the loss and the labels, the learning rate and the number of "
                              "epochs.")
+
+
+# Round-off unit (machine epsilon) of the low-precision compute dtypes of Keras policies.
+_LOW_PRECISION_EPSILON = {"float16": 2.0 ** -10, "bfloat16": 2.0 ** -7}
+# A result a Keras layer computes in a low-precision dtype is trusted to this many eps.
+_POLICY_EPS_FACTOR = 16
+
+
+def compute_dtype() -> str:
+    """The compute dtype of Keras' global dtype policy: ``"float32"`` in the ``fast``
+    profile, ``"float16"`` under the ``full`` profile's ``mixed_float16``."""
+    try:
+        import keras
+    except ImportError:  # a lesson without Keras computes in NumPy's float64/float32
+        return "float32"
+    return str(keras.mixed_precision.global_policy().compute_dtype)
+
+
+def policy_tolerance(rtol: float = 1e-5, atol: float = 1e-6) -> dict:
+    """Tolerances for a value Keras computed under the global precision policy.
+
+    For a comparison where the value *checked* comes out of Keras layers running under
+    the policy (a float32 reference is better where one can be built: see
+    :func:`float32_reference`). Under a float32 policy ``rtol`` and ``atol`` come back
+    unchanged; when the policy computes in float16 (``mixed_float16``) or bfloat16, both
+    are raised to at least 16 round-off units of that dtype (1.6e-2 for float16): right
+    code carries that much error there.
+
+    Returns:
+        ``{"rtol": ..., "atol": ...}``, to pass on: ``check_close(a, b, **policy_tolerance())``
+        or ``np.allclose(a, b, **policy_tolerance())``.
+    """
+    rtol, atol = _float(rtol), _float(atol)
+    epsilon = _LOW_PRECISION_EPSILON.get(compute_dtype())
+    if epsilon is None:  # float32 (or wider): the tolerances as given
+        return {"rtol": rtol, "atol": atol}
+    floor = _POLICY_EPS_FACTOR * epsilon
+    return {"rtol": rtol if rtol > floor else floor, "atol": atol if atol > floor else floor}
+
+
+@contextlib.contextmanager
+def float32_reference():
+    """Build and run Keras reference layers in float32, whatever the global policy.
+
+    Keras fixes a layer's dtype policy when the layer is created, so a reference created
+    inside the block computes in float32 even under the ``full`` profile's
+    ``mixed_float16``, and a NumPy answer can be compared with it at float32 tolerances.
+    The previous global policy is restored on leaving the block, also when it raises. Put
+    only the reference in the block, not the code being checked::
+
+        with checks.float32_reference():
+            layer = layers.Conv2D(2, 3, activation="relu")
+            layer.build((None, 6, 6, 3))
+            layer.set_weights([kernel, bias])
+            expected = layer(images.astype("float32")).numpy()
+        checks.check_close(conv_layer_forward(images, kernel, bias), expected, rtol=1e-4)
+    """
+    import keras
+
+    previous = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy("float32")
+    try:
+        yield
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
 
 
 class _ReadOnlyModule(type(builtins)):

@@ -105,37 +105,98 @@ def load_tfds(name: str, split, offline_alternative: str = "the fast profile", *
         ) from error
 
 
-def tfds_arrays(name: str, split: str, size: int, channels: int):
+def _channels_to(image, wanted: int):
+    """An image tensor (H, W, C) with C in {1, 3} brought to ``wanted`` channels: grey
+    repeated to three, colour averaged to one."""
+    import tensorflow as tf
+
+    have = image.shape[-1]
+    if have not in (1, 3):
+        raise ValueError(f"images must have 1 or 3 channels (a known last axis), received "
+                         f"shape {tuple(image.shape)}")
+    if have == wanted:
+        return image
+    if wanted == 3:
+        return tf.repeat(image, 3, axis=-1)
+    return tf.reduce_mean(image, axis=-1, keepdims=True)
+
+
+def tfds_dataset(name: str, split: str, size: int, channels: int, batch_size: int = 256,
+                 shuffle_buffer: int = 0, seed: int = 0):
+    """A tensorflow-datasets image classification split as a batched ``tf.data`` pipeline.
+
+    The ``full`` profile's input path: decode (tfds decodes each JPEG/PNG as it is read)
+    → scale to [0, 1] → resize every image to ``size x size`` → set the channels → batch →
+    prefetch. Images are resized *one by one, before batching*, so sets whose images differ
+    in size (``tf_flowers``, ``oxford_iiit_pet``) load as well as fixed-size ones (``mnist``,
+    ``cifar10``). Nothing is held in memory beyond a few batches; feed it to ``fit``.
+
+    Args:
+        name: tfds name with ``image``/``label`` features, e.g. ``"cifar10"``, ``"tf_flowers"``.
+        split: e.g. ``"train"`` or ``"train[:80%]"``.
+        size: side of the square output images.
+        channels: 1 or 3; grey sets are repeated to 3 channels, colour sets averaged to 1.
+        batch_size: images per batch (the last batch may be smaller).
+        shuffle_buffer: shuffle examples through a buffer of this many (0: keep the order).
+        seed: seed of the shuffle.
+
+    Returns:
+        A ``tf.data.Dataset`` of ``(images, labels)`` batches: float32 in [0, 1] of shape
+        ``(batch, size, size, channels)``, int64.
+
+    Raises:
+        DatasetUnavailableError: when the set cannot be downloaded or prepared.
+    """
+    import tensorflow as tf
+
+    if channels not in (1, 3):
+        raise ValueError(f"channels must be 1 or 3, received {channels}")
+    if size < 1 or batch_size < 1:
+        raise ValueError(f"size and batch_size must be positive, received size={size}, "
+                         f"batch_size={batch_size}")
+    ds = load_tfds(name, split, offline_alternative="the fast profile's offline data",
+                   as_supervised=True)
+
+    def prepare(image, label):
+        image = tf.image.convert_image_dtype(image, tf.float32)   # uint8 -> [0, 1]
+        image = tf.image.resize(image, (size, size))              # one image: any size
+        return _channels_to(image, channels), tf.cast(label, tf.int64)
+
+    ds = ds.map(prepare, num_parallel_calls=tf.data.AUTOTUNE)
+    if shuffle_buffer:
+        ds = ds.shuffle(shuffle_buffer, seed=seed)
+    return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+def tfds_arrays(name: str, split: str, size: int, channels: int, batch_size: int = 1024):
     """A tensorflow-datasets image classification split as NumPy arrays (``full`` profile).
+
+    Collects the batches of :func:`tfds_dataset` (resized image by image, so variable-size
+    sets such as ``tf_flowers`` work) into two arrays. For sets too large for memory, feed
+    :func:`tfds_dataset` to ``fit`` instead.
 
     Args:
         name: tfds name with ``image``/``label`` features, e.g. ``"mnist"``, ``"cifar10"``.
         split: e.g. ``"train"`` or ``"test[:20%]"``.
         size: images are resized to ``size x size``.
         channels: 1 or 3; grey sets are repeated to 3 channels, colour sets averaged to 1.
+        batch_size: images per batch while collecting.
 
     Returns:
         ``(images, labels)``: float32 in [0, 1] of shape ``(N, size, size, channels)``, int64.
     """
-    import tensorflow as tf
     import tensorflow_datasets as tfds
 
-    if channels not in (1, 3):
-        raise ValueError(f"channels must be 1 or 3, received {channels}")
-    ds = load_tfds(name, split, offline_alternative="the fast profile's offline data",
-                   as_supervised=True)
-    # Batches, not batch_size=-1: that needs a known cardinality (mocked sets lack one).
     image_batches, label_batches = [], []
-    for images, labels in tfds.as_numpy(ds.batch(4096)):
-        image_batches.append(tf.image.resize(images.astype(np.float32) / 255.0,
-                                             (size, size)).numpy())
+    # Batches, not batch_size=-1: that needs a known cardinality (mocked sets lack one).
+    for images, labels in tfds.as_numpy(tfds_dataset(name, split, size, channels,
+                                                     batch_size=batch_size)):
+        image_batches.append(images)
         label_batches.append(labels)
-    images, labels = np.concatenate(image_batches), np.concatenate(label_batches)
-    if images.shape[-1] == 1 and channels == 3:
-        images = np.repeat(images, 3, axis=-1)
-    elif images.shape[-1] == 3 and channels == 1:
-        images = images.mean(axis=-1, keepdims=True)
-    return images, labels.astype(np.int64)
+    if not image_batches:
+        return (np.zeros((0, size, size, channels), np.float32), np.zeros((0,), np.int64))
+    return (np.concatenate(image_batches).astype(np.float32),
+            np.concatenate(label_batches).astype(np.int64))
 
 
 def digit_images(profile: str, size: int = 32, channels: int = 1, seed: int = 0,

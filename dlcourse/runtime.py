@@ -8,6 +8,12 @@ Two profiles share one notebook:
 
 Default: ``full`` when TensorFlow sees a GPU, else ``fast``. The environment variable
 ``DLCOURSE_PROFILE`` overrides the choice (the autograder always sets it to ``fast``).
+
+Precision: ``fast`` always computes in float32. ``full`` switches Keras to
+``mixed_float16`` on a GPU; ``DLCOURSE_PRECISION`` (``float32``, ``mixed_float16`` or
+``mixed_bfloat16``) overrides that choice in ``full`` only, e.g. to test the full profile's
+numerics on a CPU. Under mixed precision a model's output layer stays in float32
+(:func:`output_activation`, :data:`OUTPUT_DTYPE`), as Keras' mixed-precision guide asks.
 """
 
 from __future__ import annotations
@@ -18,6 +24,11 @@ import random
 
 PROFILE_ENV = "DLCOURSE_PROFILE"
 PROFILES = ("fast", "full")
+PRECISION_ENV = "DLCOURSE_PRECISION"
+PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
+# dtype of a model's last layer (the softmax) in every profile: float16 would round the
+# probabilities and overflow the exponentials of the softmax and the log of the loss.
+OUTPUT_DTYPE = "float32"
 
 _profile: str | None = None
 
@@ -81,11 +92,56 @@ def device_summary() -> str:
     )
 
 
+def precision_policy(profile: str | None = None) -> str:
+    """The Keras dtype policy :func:`setup` uses for a profile.
+
+    ``fast``: always ``float32`` (CI and grading see the same numbers everywhere; a
+    ``DLCOURSE_PRECISION`` in the environment is ignored). ``full``: ``DLCOURSE_PRECISION``
+    if set, else ``mixed_float16`` when a GPU is visible and ``float32`` without one (on a
+    CPU float16 only slows training down).
+
+    Raises:
+        ValueError: if ``DLCOURSE_PRECISION`` is not one of :data:`PRECISIONS`.
+    """
+    profile = get_profile() if profile is None else profile
+    if profile not in PROFILES:
+        raise ValueError(f"profile must be one of {PROFILES}, received {profile!r}")
+    if profile == "fast":
+        return "float32"
+    requested = os.environ.get(PRECISION_ENV, "").strip().lower()
+    if requested:
+        if requested not in PRECISIONS:
+            raise ValueError(
+                f"{PRECISION_ENV} must be one of {PRECISIONS}, received {requested!r}")
+        return requested
+    return "mixed_float16" if _visible_gpus() else "float32"
+
+
+def output_activation(activation: str = "softmax", name: str | None = None):
+    """A model's output activation as its own layer, computed in float32.
+
+    Keras' mixed-precision guide: keep the last layer (the softmax) in float32, so the
+    probabilities and the loss are not rounded to float16. Use it after a ``Dense`` layer
+    without activation, ``outputs = runtime.output_activation()(layers.Dense(10)(x))``,
+    or give the output layer the dtype yourself,
+    ``layers.Dense(10, activation="softmax", dtype=runtime.OUTPUT_DTYPE)``, which keeps the
+    layer table of a one-layer head. Under ``float32`` both are the usual layers.
+
+    Args:
+        activation: the activation's name, e.g. ``"softmax"`` or ``"sigmoid"``.
+        name: the layer's name.
+    """
+    import keras
+
+    return keras.layers.Activation(activation, dtype=OUTPUT_DTYPE, name=name)
+
+
 def setup(seed: int = 0, verbose: bool = True) -> str:
     """Everything a lesson's setup cell needs: profile, seeds, precision policy.
 
-    Mixed precision is switched on only in the ``full`` profile on a GPU, where it speeds
-    training up; on a CPU it would only slow it down and change the numbers.
+    The policy is :func:`precision_policy`'s: mixed precision only in the ``full`` profile
+    on a GPU (or where ``DLCOURSE_PRECISION`` asks for it), where it speeds training up; on
+    a CPU it would only slow it down and change the numbers.
 
     Args:
         seed: seed passed to :func:`seed_everything`.
@@ -98,7 +154,7 @@ def setup(seed: int = 0, verbose: bool = True) -> str:
 
     profile = get_profile()
     seed_everything(seed)
-    policy = "mixed_float16" if profile == "full" and _visible_gpus() else "float32"
+    policy = precision_policy(profile)
     keras.mixed_precision.set_global_policy(policy)
     if verbose:
         print(device_summary() + f" | precision={policy} | seed={seed}")
