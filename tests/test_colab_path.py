@@ -33,8 +33,6 @@ rebuilt next time). Skipped, with the reason, when PyPI is unreachable.
 from __future__ import annotations
 
 import contextlib
-import json
-import os
 import shutil
 import socket
 import subprocess
@@ -140,27 +138,6 @@ def _course_repository(repo: Path, url: str) -> str:
     return git(repo, "rev-parse", "HEAD")
 
 
-def _kernel_manager(env: Path, kernels: Path):
-    from jupyter_client import KernelManager
-    from jupyter_client.kernelspec import KernelSpecManager
-
-    python = colab_env.python_of(env)
-    spec = kernels / "colab-like"
-    spec.mkdir(parents=True)
-    # The kernel sees the environment's Python and tools only; nothing of this .venv.
-    path = os.pathsep.join([str(python.parent)] + [
-        p for p in os.environ.get("PATH", "").split(os.pathsep)
-        if not p.startswith(str(ROOT))])
-    (spec / "kernel.json").write_text(json.dumps({
-        "argv": [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "Colab-like", "language": "python",
-        "env": {"PATH": path, "PYTHONPATH": "", "VIRTUAL_ENV": str(env),
-                settings.PROFILE_ENV: "fast", "TF_CPP_MIN_LOG_LEVEL": "2",
-                "MPLBACKEND": "agg", "PYTHONNOUSERSITE": "1"}}))
-    return KernelManager(kernel_name="colab-like",
-                         kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(kernels)]))
-
-
 def test_stamped_lesson_installs_only_the_helpers_and_passes_in_a_colab_like_env():
     if not shutil.which("git"):
         pytest.skip("git is not installed")
@@ -202,7 +179,7 @@ def test_stamped_lesson_installs_only_the_helpers_and_passes_in_a_colab_like_env
         work = scratch / "work"
         work.mkdir()
         client = NotebookClient(submission, timeout=settings.CELL_TIMEOUT_SECONDS,
-                                km=_kernel_manager(env, scratch / "kernels"),
+                                km=colab_env.kernel_manager(env, scratch / "kernels"),
                                 resources={"metadata": {"path": str(work)}})
         client.execute()  # raises CellExecutionError (the cell, its traceback) on a failure
 

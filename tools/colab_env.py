@@ -11,6 +11,14 @@ keyed by the Python and package versions, so later runs reuse it::
 
     .venv/bin/python tools/colab_env.py          # build (or find) it, print its python
     .venv/bin/python tools/colab_env.py --rebuild
+
+``--pin NAME==VERSION`` (repeatable) and ``--python`` build another stack, and
+``--lessons [LESSON...]`` executes the lessons' solution notebooks (answers, visible and
+hidden checks) in it, e.g. the lowest versions requirements.txt admits (README, "Colab
+and versions")::
+
+    .venv/bin/python tools/colab_env.py --python /root/.pyenv/versions/3.12.1/bin/python \
+        --pin tensorflow==2.19.0 --pin keras==3.10.0 --pin numpy==2.0.2 ... --lessons
 """
 
 from __future__ import annotations
@@ -33,6 +41,7 @@ from pathlib import Path
 # runs notebooks on it, and the test needs it to execute one.
 COLAB_PACKAGES = ("tensorflow", "keras", "numpy", "matplotlib", "scikit-learn",
                   "scikit-image", "tensorflow-datasets", "ipykernel")
+ROOT = Path(__file__).resolve().parents[1]
 CACHE = Path(os.environ.get("DLCOURSE_COLAB_ENV_CACHE",
                             Path.home() / ".cache" / "dlcourse-colab-env"))
 COMPLETE = ".dlcourse-colab-env-complete"
@@ -55,8 +64,16 @@ def pinned_versions() -> dict[str, str]:
     return versions
 
 
-def key(versions: dict[str, str]) -> str:
-    text = f"py{sys.version_info[0]}.{sys.version_info[1]}.{sys.version_info[2]}\n" + \
+def python_version(base_python: str | None) -> str:
+    """The version of ``base_python`` (None: this interpreter), e.g. ``3.11.7``."""
+    if base_python is None:
+        return ".".join(map(str, sys.version_info[:3]))
+    return subprocess.run([base_python, "-c", "import sys; print(*sys.version_info[:3], sep='.')"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+
+
+def key(versions: dict[str, str], base_python: str | None = None) -> str:
+    text = f"py{python_version(base_python)}\n" + \
         "".join(f"{n}=={v}\n" for n, v in sorted(versions.items()))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -104,13 +121,16 @@ def _locked(path: Path):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _build(env: Path, versions: dict[str, str], log) -> None:
+def _build(env: Path, versions: dict[str, str], base_python: str | None, log) -> None:
     if not index_reachable():
         raise Unavailable("PyPI (pypi.org:443) is unreachable: cannot build the Colab-like "
                           f"environment {env}")
     shutil.rmtree(env, ignore_errors=True)
     log(f"building the Colab-like environment {env} (first run: a few minutes)")
-    venv.EnvBuilder(with_pip=True, clear=True).create(env)
+    if base_python is None:
+        venv.EnvBuilder(with_pip=True, clear=True).create(env)
+    else:
+        subprocess.run([base_python, "-m", "venv", "--clear", str(env)], check=True)
     requirements = [f"{n}=={v}" for n, v in versions.items()]
     result = subprocess.run(
         [str(python_of(env)), "-m", "pip", "install", "--quiet",
@@ -143,13 +163,17 @@ def _uninstall_helpers(python: Path) -> None:
 
 
 @contextlib.contextmanager
-def using(rebuild: bool = False, log=print):
+def using(versions: dict[str, str] | None = None, base_python: str | None = None,
+          rebuild: bool = False, log=print):
     """Hold the environment (locked against other runs) in its recorded clean state: built
     when missing, rebuilt when it differs from what was recorded at build time. On exit
     ``dlcourse`` is uninstalled again; an environment that then still differs from the
-    record is marked for a rebuild."""
-    versions = pinned_versions()
-    env = CACHE / key(versions)
+    record is marked for a rebuild.
+
+    ``versions`` overrides some of this interpreter's versions (another stack to test),
+    ``base_python`` the interpreter the environment is made from (default: this one's)."""
+    versions = {**pinned_versions(), **(versions or {})}
+    env = CACHE / key(versions, base_python)
     with _locked(CACHE / f"{env.name}.lock"):
         recorded = None if rebuild else _recorded(env)
         if recorded is not None:
@@ -158,7 +182,7 @@ def using(rebuild: bool = False, log=print):
                 log(f"{env} differs from its recorded state: rebuilding it")
                 recorded = None
         if recorded is None:
-            _build(env, versions, log)
+            _build(env, versions, base_python, log)
             recorded = _recorded(env)
         try:
             yield env
@@ -169,23 +193,111 @@ def using(rebuild: bool = False, log=print):
                 (env / COMPLETE).unlink(missing_ok=True)
 
 
-def ensure(rebuild: bool = False, log=print) -> Path:
+def ensure(versions=None, base_python=None, rebuild: bool = False, log=print) -> Path:
     """The cached environment's directory, built first when missing or not clean."""
-    with using(rebuild=rebuild, log=log) as env:
+    with using(versions, base_python, rebuild=rebuild, log=log) as env:
         return env
+
+
+def kernel_manager(env: Path, kernels: Path, extra_env: dict[str, str] | None = None):
+    """A Jupyter kernel manager for a kernel of ``env``'s Python (its spec written under
+    ``kernels``), which sees that environment only: nothing of the calling one's PATH or
+    PYTHONPATH."""
+    from jupyter_client import KernelManager
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    python = python_of(env)
+    spec = kernels / "colab-like"
+    spec.mkdir(parents=True, exist_ok=True)
+    caller = Path(sys.prefix)
+    path = os.pathsep.join([str(python.parent)] + [
+        p for p in os.environ.get("PATH", "").split(os.pathsep)
+        if p and not Path(p).is_relative_to(caller) and not Path(p).is_relative_to(ROOT)])
+    variables = {"PATH": path, "PYTHONPATH": "", "VIRTUAL_ENV": str(env),
+                 "DLCOURSE_PROFILE": "fast", "TF_CPP_MIN_LOG_LEVEL": "2",
+                 "MPLBACKEND": "agg", "PYTHONNOUSERSITE": "1", **(extra_env or {})}
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "Colab-like", "language": "python", "env": variables}))
+    return KernelManager(kernel_name="colab-like",
+                         kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(kernels)]))
+
+
+def run_lessons(env: Path, lessons: list[str], log=print) -> dict[str, str]:
+    """Execute each lesson's *solution* notebook (answers, visible and hidden checks) in a
+    kernel of ``env``, with this working tree's ``dlcourse`` on its path (a copy; the
+    environment is not changed). Returns ``{lesson: "ok (N s)" or the error}``."""
+    import tempfile
+    import time
+
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    results = {}
+    with tempfile.TemporaryDirectory(prefix="dlcourse-lessons-") as tmp:
+        helpers = Path(tmp) / "helpers"
+        shutil.copytree(ROOT / "dlcourse", helpers / "dlcourse",
+                        ignore=shutil.ignore_patterns("__pycache__"))
+        for lesson in lessons:
+            work = Path(tmp) / "work" / lesson
+            work.mkdir(parents=True)
+            for path in sorted((ROOT / "solutions" / lesson).glob("*.ipynb")):
+                nb = nbformat.read(path, as_version=4)
+                client = NotebookClient(
+                    nb, timeout=600, resources={"metadata": {"path": str(work)}},
+                    km=kernel_manager(env, Path(tmp) / "kernels",
+                                      {"PYTHONPATH": str(helpers)}))
+                started = time.monotonic()
+                try:
+                    client.execute()
+                    results[path.stem] = f"ok ({time.monotonic() - started:.0f} s)"
+                except CellExecutionError as error:
+                    results[path.stem] = "FAILED: " + str(error)[-1500:]
+                except Exception as error:  # a kernel that died, a timeout
+                    results[path.stem] = f"FAILED: {type(error).__name__}: {error}"[-1500:]
+                log(f"{path.stem}: {results[path.stem]}")
+    return results
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rebuild", action="store_true", help="build it again")
+    parser.add_argument("--pin", action="append", default=[], metavar="NAME==VERSION",
+                        help="another version of a Colab package (repeatable)")
+    parser.add_argument("--python", help="base interpreter (default: this one)")
+    parser.add_argument("--lessons", nargs="*", metavar="LESSON",
+                        help="run these lessons' solution notebooks there (none named: all)")
     args = parser.parse_args(argv)
+    versions = {}
+    for pin in args.pin:
+        name, _, version = pin.partition("==")
+        if name.lower() not in COLAB_PACKAGES or not version:
+            parser.error(f"--pin {pin!r}: expected NAME==VERSION of one of {COLAB_PACKAGES}")
+        versions[name.lower()] = version
+    say = lambda message: print(message, file=sys.stderr, flush=True)  # noqa: E731
     try:
-        env = ensure(rebuild=args.rebuild, log=lambda m: print(m, file=sys.stderr))
+        if args.lessons is None:
+            print(python_of(ensure(versions, args.python, args.rebuild, log=say)))
+            return 0
+        with using(versions, args.python, rebuild=args.rebuild, log=say) as env:
+            python = python_of(env)
+            stack = subprocess.run([str(python), "-c", "import sys, tensorflow, keras, numpy; "
+                                    "print(sys.version.split()[0], tensorflow.__version__, "
+                                    "keras.__version__, numpy.__version__)"],
+                                   capture_output=True, text=True).stdout.split()
+            say("python {} tensorflow {} keras {} numpy {}".format(*stack))
+            lessons = args.lessons or sorted(
+                p.name for p in (ROOT / "solutions").iterdir() if p.is_dir() and
+                p.name[:2].isdigit() and any(p.glob("*.ipynb")))
+            results = run_lessons(env, lessons, log=say)
     except Unavailable as error:
         print(f"unavailable: {error}", file=sys.stderr)
         return 2
-    print(python_of(env))
-    return 0
+    failed = [name for name, verdict in results.items() if not verdict.startswith("ok")]
+    print(f"{len(results) - len(failed)}/{len(results)} lesson notebooks ran clean"
+          + (f"; failed: {', '.join(failed)}" if failed else ""))
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
