@@ -213,3 +213,46 @@ def test_recurrent_layers_get_parameter_hints():
     with pytest.raises(AssertionError, match="an LSTM has 4 gates"):
         checks.check_layers(lstm, [("LSTM", (None, 64), 18816)])
     checks.check_layers(gru, [("GRU", (None, 64), 18816)])
+
+
+def test_float32_reference_builds_float32_layers_and_restores_the_policy():
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        with checks.float32_reference():
+            reference = layers.Dense(2)
+            assert keras.mixed_precision.global_policy().name == "float32"
+        assert keras.mixed_precision.global_policy().name == "mixed_float16"
+        assert reference.compute_dtype == "float32" and layers.Dense(2).compute_dtype == "float16"
+        with pytest.raises(RuntimeError, match="inside"):
+            with checks.float32_reference():
+                raise RuntimeError("inside")
+        assert keras.mixed_precision.global_policy().name == "mixed_float16"
+        x = np.random.default_rng(0).normal(size=(4, 3))
+        reference.build((None, 3))
+        expected = x @ reference.kernel.numpy() + reference.bias.numpy()
+        checks.check_close(reference(x.astype("float32")), expected, rtol=1e-5, atol=1e-5)
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+
+
+def test_policy_tolerance_follows_the_compute_dtype():
+    assert checks.compute_dtype() == "float32"
+    assert checks.policy_tolerance(1e-4, 1e-6) == {"rtol": 1e-4, "atol": 1e-6}
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        assert checks.compute_dtype() == "float16"
+        assert checks.policy_tolerance(1e-4, 1e-6) == {"rtol": 2.0 ** -6, "atol": 2.0 ** -6}
+        assert checks.policy_tolerance(0.1, 0.5) == {"rtol": 0.1, "atol": 0.5}
+        x = np.random.default_rng(1).normal(size=(8, 5))
+        w = np.random.default_rng(2).normal(size=(5, 4))
+        layer = layers.Dense(4, use_bias=False)
+        layer.build((None, 5))
+        layer.set_weights([w])
+        got = layer(x.astype("float32"))           # computed in float16
+        with pytest.raises(AssertionError, match="beyond the tolerance"):
+            checks.check_close(got, x @ w, rtol=1e-5, atol=1e-6)
+        checks.check_close(got, x @ w, **checks.policy_tolerance(1e-5, 1e-6))
+        keras.mixed_precision.set_global_policy("mixed_bfloat16")
+        assert checks.policy_tolerance()["rtol"] == 16 * 2.0 ** -7
+    finally:
+        keras.mixed_precision.set_global_policy("float32")

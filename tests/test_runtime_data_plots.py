@@ -63,6 +63,38 @@ def test_setup_uses_mixed_precision_only_in_full_on_gpu(fresh_profile):
         keras.mixed_precision.set_global_policy("float32")
 
 
+def test_precision_override_applies_in_full_only(fresh_profile):
+    fresh_profile.setattr(runtime, "_visible_gpus", lambda: [])
+    fresh_profile.setenv("DLCOURSE_PRECISION", "mixed_float16")
+    fresh_profile.setenv("DLCOURSE_PROFILE", "fast")
+    assert runtime.precision_policy() == "float32"   # grading and CI never see it
+    fresh_profile.setattr(runtime, "_profile", None)
+    fresh_profile.setenv("DLCOURSE_PROFILE", "full")
+    try:
+        assert runtime.setup(seed=0, verbose=False) == "full"
+        assert keras.mixed_precision.global_policy().name == "mixed_float16"
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    fresh_profile.setenv("DLCOURSE_PRECISION", "float32")
+    fresh_profile.setattr(runtime, "_visible_gpus", lambda: ["GPU:0"])
+    assert runtime.precision_policy() == "float32"   # the override wins over the GPU
+    fresh_profile.delenv("DLCOURSE_PRECISION")
+    assert runtime.precision_policy() == "mixed_float16"
+    fresh_profile.setenv("DLCOURSE_PRECISION", "float8")
+    with pytest.raises(ValueError, match="received 'float8'"):
+        runtime.precision_policy()
+
+
+def test_output_activation_is_a_float32_layer():
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        layer = runtime.output_activation("sigmoid", name="out")
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    assert layer.name == "out" and layer.dtype_policy.name == runtime.OUTPUT_DTYPE == "float32"
+    assert layer.get_config()["activation"] == "sigmoid"
+
+
 def test_offline_images_and_digits():
     camera = data.load_camera(size=64)
     assert camera.shape == (64, 64) and camera.dtype == np.float32
