@@ -33,6 +33,7 @@ rebuilt next time). Skipped, with the reason, when PyPI is unreachable.
 from __future__ import annotations
 
 import contextlib
+import re
 import shutil
 import socket
 import subprocess
@@ -129,9 +130,10 @@ def _course_repository(repo: Path, url: str) -> str:
                     repo / settings.SOURCE_DIRECTORY / LESSON, ignore=skip)
     shutil.copy(ROOT / "README.md", repo / "README.md")
     text = (ROOT / "pyproject.toml").read_text()
-    assert 'repository_url = ""' in text, "expected an unset repository_url to replace"
-    (repo / "pyproject.toml").write_text(
-        text.replace('repository_url = ""', f'repository_url = "{url}"'))
+    text, found = re.subn(r"(?m)^repository_url\s*=.*$", f'repository_url = "{url}"', text)
+    assert found == 1, "no repository_url under [tool.dlcourse] in pyproject.toml"
+    text = re.sub(r"(?m)^ref\s*=.*$", "", text)  # pinned to HEAD, the default
+    (repo / "pyproject.toml").write_text(text)
     git(repo, "init", "-q", "-b", "main")
     git(repo, "add", ".")
     git(repo, "commit", "-q", "-m", "course snapshot")
