@@ -1,5 +1,5 @@
 """Typical wrong answers for lesson 13 (recurrent networks: RNN cell, GRU/LSTM counts,
-padding and masking, a GRU classifier).
+LSTM and GRU steps, padding and masking, a GRU classifier, the length experiment).
 
 The exercises are independent: the solutions do not call each other and the training data
 come from a helper cell, so a wrong or blank answer fails only its own exercise's checks
@@ -69,6 +69,75 @@ def masked_rnn_forward(x, mask, h0, w_xh, w_hh, b_h):
     units = w_xh.shape[1]
     states = np.zeros((batch_size, seq_len, units))
     h = h0
+'''
+
+
+_LSTM_HEAD = '''
+def lstm_step(x_t, h_prev, c_prev, kernel, recurrent_kernel, bias):
+    """One LSTM step with Keras' weight layout (blocks i, f, c~, o side by side)."""
+    x_t, h_prev, c_prev = (np.asarray(a, dtype=np.float64) for a in (x_t, h_prev, c_prev))
+    kernel, recurrent_kernel, bias = (np.asarray(a, dtype=np.float64)
+                                      for a in (kernel, recurrent_kernel, bias))
+    units = h_prev.shape[1]
+
+    def block(k):
+        cols = slice(k * units, (k + 1) * units)
+        return x_t @ kernel[:, cols] + h_prev @ recurrent_kernel[:, cols] + bias[cols]
+'''
+
+_GRU_HEAD = '''
+def gru_step(x_t, h_prev, kernel, recurrent_kernel, bias, reset_after=True):
+    """One GRU step with Keras' weight layout (blocks z, r, h~ side by side)."""
+    x_t, h_prev = np.asarray(x_t, dtype=np.float64), np.asarray(h_prev, dtype=np.float64)
+    kernel, recurrent_kernel, bias = (np.asarray(a, dtype=np.float64)
+                                      for a in (kernel, recurrent_kernel, bias))
+    units = h_prev.shape[1]
+    cols = [slice(k * units, (k + 1) * units) for k in range(3)]
+'''
+
+_GRU_BIASES = '''
+    if reset_after:
+        input_bias, recurrent_bias = bias[0], bias[1]
+    else:
+        input_bias, recurrent_bias = bias, np.zeros(3 * units)
+'''
+
+_GRU_GATES = '''
+    def from_input(k):
+        return x_t @ kernel[:, cols[k]] + input_bias[cols[k]]
+
+    def from_state(k, state):
+        return state @ recurrent_kernel[:, cols[k]] + recurrent_bias[cols[k]]
+
+    update_gate = sigmoid(from_input(0) + from_state(0, h_prev))
+    reset_gate = sigmoid(from_input(1) + from_state(1, h_prev))
+'''
+
+_GRU_CANDIDATE = '''
+    if reset_after:
+        candidate = np.tanh(from_input(2) + reset_gate * from_state(2, h_prev))
+    else:
+        candidate = np.tanh(from_input(2) + from_state(2, reset_gate * h_prev))
+'''
+
+
+def _length_experiment(layer="RECURRENT_LAYERS[cell_name](units)", accuracy="model.evaluate(x_test, y_test, verbose=0)[1]"):
+    return f'''
+def length_experiment(cell_name, lengths, num_train, num_test, epochs, units=16, seed=0):
+    """Train one fresh model of a recurrent cell type per sequence length on the adding problem."""
+    accuracies, models = {{}}, {{}}
+    for length in lengths:
+        keras.utils.set_random_seed(seed)
+        x_train, y_train = make_adding_data(num_train, length, seed=seed)
+        x_test, y_test = make_adding_data(num_test, length, seed=seed + 1)
+        model = keras.Sequential([keras.Input(shape=(length, 2)), {layer},
+                                  layers.Dense(2, activation="softmax")])
+        model.compile(optimizer=keras.optimizers.Adam(learning_rate=ADDING_LEARNING_RATE),
+                      loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        history = model.fit(x_train, y_train, batch_size=ADDING_BATCH_SIZE, epochs=epochs, verbose=0)
+        accuracies[length] = float({accuracy})
+        models[length] = model
+    return accuracies, models
 '''
 
 
@@ -192,7 +261,76 @@ def simple_rnn_param_count(units, input_dim):
         failing_tests=("test_recurrent_param_counts", "test_recurrent_param_counts_hidden"),
         message="W_hh (units x units)",
     ),
-    # --- 13.4 pad_batch -------------------------------------------------------------------
+    # --- 13.4 lstm_step -------------------------------------------------------------------
+    Mistake(
+        name="LSTM blocks read as i, f, o, c~ (gates first, candidate last)",
+        solution_cell="lstm_step",
+        code=_LSTM_HEAD + '''
+    input_gate, forget_gate = sigmoid(block(0)), sigmoid(block(1))
+    output_gate, candidate = sigmoid(block(2)), np.tanh(block(3))
+    c_t = forget_gate * c_prev + input_gate * candidate
+    return output_gate * np.tanh(c_t), c_t
+''',
+        failing_tests=("test_lstm_step", "test_lstm_step_hidden"),
+        message="reads the blocks in the wrong order",
+    ),
+    Mistake(
+        name="tanh on the gates, sigmoid on the candidate",
+        solution_cell="lstm_step",
+        code=_LSTM_HEAD + '''
+    input_gate, forget_gate, output_gate = np.tanh(block(0)), np.tanh(block(1)), np.tanh(block(3))
+    candidate = sigmoid(block(2))
+    c_t = forget_gate * c_prev + input_gate * candidate
+    return output_gate * np.tanh(c_t), c_t
+''',
+        failing_tests=("test_lstm_step", "test_lstm_step_hidden"),
+        message="tanh and the sigmoid swapped",
+    ),
+    Mistake(
+        name="H_t = O_t * C_t (tanh of the cell forgotten)",
+        solution_cell="lstm_step",
+        code=_LSTM_HEAD + '''
+    input_gate, forget_gate = sigmoid(block(0)), sigmoid(block(1))
+    candidate, output_gate = np.tanh(block(2)), sigmoid(block(3))
+    c_t = forget_gate * c_prev + input_gate * candidate
+    return output_gate * c_t, c_t
+''',
+        failing_tests=("test_lstm_step", "test_lstm_step_hidden"),
+        message="apply tanh to the new cell state",
+    ),
+    # --- 13.5 gru_step --------------------------------------------------------------------
+    Mistake(
+        name="Z and 1 - Z swapped in the update (H_t = (1 - Z) H_{t-1} + Z H~_t)",
+        solution_cell="gru_step",
+        code=_GRU_HEAD + _GRU_BIASES + _GRU_GATES + _GRU_CANDIDATE + '''
+    return (1.0 - update_gate) * h_prev + update_gate * candidate
+''',
+        failing_tests=("test_gru_step", "test_gru_step_hidden"),
+        message="swaps Z and 1 - Z",
+    ),
+    Mistake(
+        name="reset gate always applied after the recurrent product (reset_after ignored)",
+        solution_cell="gru_step",
+        code=_GRU_HEAD + _GRU_BIASES + _GRU_GATES + '''
+    candidate = np.tanh(from_input(2) + reset_gate * from_state(2, h_prev))
+    return update_gate * h_prev + (1.0 - update_gate) * candidate
+''',
+        failing_tests=("test_gru_step", "test_gru_step_hidden"),
+        message="applies the reset gate after the recurrent product although reset_after=False",
+    ),
+    Mistake(
+        name="reset_after=True with only the first bias row (the recurrent biases dropped)",
+        solution_cell="gru_step",
+        code=_GRU_HEAD + '''
+    input_bias = bias[0] if reset_after else bias
+    recurrent_bias = np.zeros(3 * units)
+''' + _GRU_GATES + _GRU_CANDIDATE + '''
+    return update_gate * h_prev + (1.0 - update_gate) * candidate
+''',
+        failing_tests=("test_gru_step", "test_gru_step_hidden"),
+        message="ignores the second bias row",
+    ),
+    # --- 13.6 pad_batch -------------------------------------------------------------------
     Mistake(
         name="pads at the front (pre-padding)",
         solution_cell="pad_batch",
@@ -236,7 +374,7 @@ def simple_rnn_param_count(units, input_dim):
         failing_tests=("test_pad_batch", "test_pad_batch_hidden"),
         message="the mask is inverted",
     ),
-    # --- 13.5 masked_rnn_forward ----------------------------------------------------------
+    # --- 13.7 masked_rnn_forward ----------------------------------------------------------
     Mistake(
         name="mask ignored",
         solution_cell="masked_rnn_forward",
@@ -274,7 +412,7 @@ def simple_rnn_param_count(units, input_dim):
         failing_tests=("test_masked_rnn_forward", "test_masked_rnn_forward_hidden"),
         message="copy the previous state unchanged",
     ),
-    # --- 13.6 sequence_classifier ---------------------------------------------------------
+    # --- 13.8 sequence_classifier ---------------------------------------------------------
     Mistake(
         name="Embedding without mask_zero: the GRU reads the padding",
         solution_cell="sequence_classifier",
@@ -295,5 +433,43 @@ def simple_rnn_param_count(units, input_dim):
         code=_classifier(dense="layers.Dense(num_classes)"),
         failing_tests=("test_sequence_classifier", "test_sequence_classifier_hidden"),
         message="expected 'softmax'",
+    ),
+    # --- 13.9 length_experiment -----------------------------------------------------------
+    Mistake(
+        name="cell_name ignored: an LSTM at every call",
+        solution_cell="length_experiment",
+        code=_length_experiment(layer="layers.LSTM(units)"),
+        failing_tests=("test_length_experiment", "test_length_experiment_hidden"),
+        message="build the layer named by cell_name",
+    ),
+    Mistake(
+        name="the last epoch's training accuracy reported instead of the test accuracy",
+        solution_cell="length_experiment",
+        code=_length_experiment(accuracy='history.history["accuracy"][-1]'),
+        failing_tests=("test_length_experiment", "test_length_experiment_hidden"),
+        message="is not the model's accuracy on the test set",
+    ),
+    Mistake(
+        name="one model built before the loop and trained on every length in turn",
+        solution_cell="length_experiment",
+        code='''
+def length_experiment(cell_name, lengths, num_train, num_test, epochs, units=16, seed=0):
+    """Train one model of a recurrent cell type on every sequence length in turn."""
+    keras.utils.set_random_seed(seed)
+    model = keras.Sequential([keras.Input(shape=(None, 2)), RECURRENT_LAYERS[cell_name](units),
+                              layers.Dense(2, activation="softmax")])
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=ADDING_LEARNING_RATE),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    accuracies, models = {}, {}
+    for length in lengths:
+        x_train, y_train = make_adding_data(num_train, length, seed=seed)
+        x_test, y_test = make_adding_data(num_test, length, seed=seed + 1)
+        model.fit(x_train, y_train, batch_size=ADDING_BATCH_SIZE, epochs=epochs, verbose=0)
+        accuracies[length] = float(model.evaluate(x_test, y_test, verbose=0)[1])
+        models[length] = model
+    return accuracies, models
+''',
+        failing_tests=("test_length_experiment", "test_length_experiment_hidden"),
+        message="shared across lengths",
     ),
 ]
