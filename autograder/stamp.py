@@ -148,12 +148,13 @@ class ColabStamp(NbGraderPreprocessor):
         return Path(root) if isinstance(root, str) and root else Path.cwd()
 
     def _pinned_ref(self) -> str:
-        if not hasattr(self, "_resolved_ref"):
-            root = self._course_root()
-            self._resolved_ref = release_ref(root, self.ref or configured_ref(root),
-                                             self.branch, self.log)
-            self.log.info("Colab stamp: helpers pinned to %s", self._resolved_ref)
-        return self._resolved_ref
+        root = self._course_root()
+        resolved = getattr(self, "_resolved", None)  # once per release, not per notebook
+        if resolved is None or resolved[0] != root:
+            ref = release_ref(root, self.ref or configured_ref(root), self.branch, self.log)
+            self.log.info("Colab stamp: helpers pinned to %s", ref)
+            self._resolved = resolved = (root, ref)
+        return resolved[1]
 
     def preprocess(self, nb, resources):
         info = resources.get("nbgrader", {})
