@@ -58,35 +58,37 @@ class KernelLink:
 
         self.timeout = timeout
         self.kernel_pid = kernel_pid
+        self.connection_info = connection_info
         self.symbolic_inputs: list = []
         self.sent_keras: list = []
         self.callbacks: dict = {}
         self.dropped: list = []           # kernel handles the judge no longer refers to
-        self.direct: bool | None = None   # requests as their own shell messages?
+        self.socket = None                # the agent's own channel (remote.install)
+        self.agent: bool | None = None    # does the agent answer on it?
+        self.last_id = 0
         self.printed = io.StringIO()
         self.client = BlockingKernelClient()
         self.client.load_connection_info(connection_info)
         self.client.start_channels()
         import zmq
 
-        for channel in (self.client.iopub_channel, self.client.shell_channel):
-            channel.socket.setsockopt(zmq.MAXMSGSIZE, MAX_REPLY_BYTES)
+        self.client.iopub_channel.socket.setsockopt(zmq.MAXMSGSIZE, MAX_REPLY_BYTES)
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
             self.client.stop_channels()
+        if self.socket is not None:
+            self.socket.close(linger=0)
 
     # -- requests ------------------------------------------------------------------------
     def request(self, op: str, **fields):
         """Ask the kernel one thing; its answer, parsed as data (see dlcourse.remote)."""
         dropped, self.dropped = self.dropped, []
         payload = json.dumps({"op": op, "drop": dropped, **fields})
-        if self.direct is None:
-            self.direct = self._install_agent()
-        if self.direct:
-            message = self.client.session.msg(remote.REQUEST_TYPE, {"request": payload})
-            self.client.shell_channel.send(message)
-            reply = self._wait(message["header"]["msg_id"], self.timeout, by_message=True)
+        if self.agent is None:
+            self.agent = self._install_agent()
+        if self.agent:
+            reply = self._ask(payload, self.timeout)
         else:  # the agent could not be installed: ask through a cell
             code = (f"__import__('dlcourse.remote', fromlist=['serve']).serve("
                     f"{json.dumps(payload)})")
@@ -103,21 +105,75 @@ class KernelLink:
         raise remote.error_from_reply(error if type(error) is dict else {})
 
     def _install_agent(self) -> bool:
-        """Register the kernel's handler for judge requests (one cell), then check that it
-        answers; if not (the student's code changed how cells run), requests go as cells."""
-        code = "__import__('dlcourse.remote', fromlist=['install']).install()"
+        """Open the agent's channel: a ZMQ socket of the judge's (a Unix socket beside the
+        kernel's own when the kernel is sandboxed, else loopback TCP) that the kernel
+        connects to in one cell. If it does not answer (the student's code changed how
+        cells or the event loop run), requests go as cells."""
+        import uuid
+
+        import zmq
+
+        self.socket = zmq.Context.instance().socket(zmq.PAIR)
+        self.socket.setsockopt(zmq.LINGER, 0)
+        self.socket.setsockopt(zmq.MAXMSGSIZE, MAX_REPLY_BYTES)
+        if self.connection_info.get("transport") == "ipc":
+            folder = os.path.dirname(str(self.connection_info["ip"]))
+            address = f"ipc://{folder}/judge-{uuid.uuid4().hex[:12]}"
+            self.socket.bind(address)
+        else:
+            port = self.socket.bind_to_random_port("tcp://127.0.0.1")
+            address = f"tcp://127.0.0.1:{port}"
+        code = f"__import__('dlcourse.remote', fromlist=['install']).install({address!r})"
         self._wait(self.client.execute(code, silent=True, store_history=False), 60)
-        message = self.client.session.msg(remote.REQUEST_TYPE, {
-            "request": json.dumps({"op": "ping"})})
-        self.client.shell_channel.send(message)
         try:
-            return type(self._wait(message["header"]["msg_id"], 10, by_message=True)) is dict
-        except TimeoutError:
+            return type(self._ask(json.dumps({"op": "ping"}), 10)) is dict
+        except (TimeoutError, KernelGone):
             return False
 
-    def _wait(self, msg_id: str, timeout: float, by_message: bool = False):
-        """The answer to ``msg_id`` (a ``dlcourse_reply`` on shell, or the reply a cell
-        published), serving callbacks and keeping what the student's code printed."""
+    def _ask(self, payload: str, timeout: float):
+        """Send one request on the agent's channel and wait for its answer, running the
+        callbacks the student's code makes meanwhile."""
+        import zmq
+
+        self.last_id += 1
+        ident = self.last_id
+        deadline = time.monotonic() + timeout
+        # a PAIR socket takes a message only once the kernel's end is connected
+        if not self.socket.poll(int(min(timeout, 10) * 1000), zmq.POLLOUT):
+            raise KernelGone("your kernel's end of the check's channel is not connected")
+        self.socket.send_string(json.dumps({"id": ident, "request": payload}), zmq.NOBLOCK)
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                self._interrupt()
+                raise TimeoutError(f"your code did not finish within {timeout:g} s when "
+                                   "the check called it (an endless loop? a very long "
+                                   "training?)")
+            if not self.socket.poll(int(min(remaining, 1.0) * 1000)):
+                if self.kernel_pid and not _alive(self.kernel_pid):
+                    raise KernelGone("your kernel died while the check was running (a "
+                                     "crash, os._exit, or the memory limit)")
+                continue
+            try:
+                message = json.loads(self.socket.recv_string())
+            except ValueError:  # not JSON text: not an answer
+                continue
+            if type(message) is not dict:
+                continue
+            if "callback" in message:
+                self.socket.send_string(json.dumps(self._run_callback(message)), zmq.NOBLOCK)
+                continue
+            if message.get("id") != ident:  # a late answer to an interrupted request
+                continue
+            printed = message.get("printed")
+            if type(printed) is str and self.printed.tell() < MAX_STREAM_CHARS:
+                self.printed.write(printed[:MAX_STREAM_CHARS])
+            return message.get("reply")
+
+    def _wait(self, msg_id: str, timeout: float):
+        """What a cell (``msg_id``) published, until the kernel is idle again: the answer
+        of :func:`dlcourse.remote.serve`, serving callbacks over Jupyter's stdin channel and
+        keeping what the student's code printed."""
         import zmq
 
         deadline = time.monotonic() + timeout
@@ -139,13 +195,9 @@ class KernelLink:
                                      "crash, os._exit, or the memory limit)")
                 continue
             while self.client.stdin_channel.msg_ready():
-                self._answer_callback(self.client.get_stdin_msg(timeout=1))
-            while self.client.shell_channel.msg_ready():
-                msg = self.client.get_shell_msg(timeout=1)
-                if msg.get("parent_header", {}).get("msg_id") != msg_id:
-                    continue
-                if msg["msg_type"] == "dlcourse_reply":
-                    reply, done = msg["content"].get("reply"), True
+                self._answer_input(self.client.get_stdin_msg(timeout=1))
+            while self.client.shell_channel.msg_ready():  # execute replies: not needed
+                self.client.get_shell_msg(timeout=1)
             while self.client.iopub_channel.msg_ready():
                 msg = self.client.get_iopub_msg(timeout=1)
                 if msg.get("parent_header", {}).get("msg_id") != msg_id:
@@ -158,18 +210,25 @@ class KernelLink:
                 elif kind == "error" and reply is None:
                     reply = {"ok": False, "error": {"type": str(content.get("ename")),
                                                     "message": str(content.get("evalue"))}}
-                elif (kind == "status" and content.get("execution_state") == "idle"
-                      and not by_message):
+                elif kind == "status" and content.get("execution_state") == "idle":
                     done = True   # a cell's answer is complete when the kernel is idle
         return reply
 
-    def _answer_callback(self, msg) -> None:
-        """The student's code called a function the check passed to it: run it here."""
+    def _answer_input(self, msg) -> None:
+        """An input request while a request cell runs: a callback asked over stdin."""
         prompt = str(msg.get("content", {}).get("prompt", ""))
         try:
-            if not prompt.startswith(remote.CALLBACK_PROMPT):
+            request = (json.loads(prompt[len(remote.CALLBACK_PROMPT):])
+                       if prompt.startswith(remote.CALLBACK_PROMPT) else None)
+        except ValueError:
+            request = None
+        self.client.input(json.dumps(self._run_callback(request)))
+
+    def _run_callback(self, request) -> dict:
+        """The student's code called a function the check passed to it: run it here."""
+        try:
+            if type(request) is not dict:
                 raise ValueError("the notebook asked for input while a check was running")
-            request = json.loads(prompt[len(remote.CALLBACK_PROMPT):])
             function = self.callbacks[int(request["callback"])]
             args = remote.decode(request["args"], self)
             kwargs = remote.decode(request["kwargs"], self)
@@ -179,7 +238,7 @@ class KernelLink:
         except Exception as error:  # the check's function failed: the student's call fails
             answer = {"ok": False, "error": {"type": type(error).__name__,
                                              "message": str(error)[:4000]}}
-        self.client.input(json.dumps(answer))
+        return answer
 
     def _sync_back(self, synced) -> None:
         """The weights of Keras objects the judge sent, after the kernel's code ran."""
@@ -294,7 +353,8 @@ class Judge:
 
         matplotlib.use("Agg")
         if "keras" in sys.modules:  # a TensorFlow lesson: start from a clean Keras state
-            sys.modules["keras"].backend.clear_session()
+            sys.modules["keras"].backend.clear_session(free_memory=False)
+            gc.collect(1)   # a full collection costs ~0.5 s here; the worker's own gc runs
 
     def _run_prelude(self, indices) -> None:
         for index in sorted(set(indices) - self.done):
@@ -336,7 +396,6 @@ class Judge:
                 self.namespace.pop(name, None)
             with contextlib.suppress(Exception):  # the kernel may free what the test used
                 self.link.request("release")
-            gc.collect()
             with contextlib.suppress(Exception):
                 import matplotlib.pyplot as plt
 

@@ -156,7 +156,8 @@ def run_task(task: GradeTask) -> GradeResult:
                     str(course / "autograded" / task.student / task.lesson / name)]
                    for name in task.notebooks],
             cgroup_name=cgroup if sandbox.cgroups_available() else "",
-            state_file=str(scratch / "sandbox-state.json"), log_file=str(scratch / "kernel.log"))
+            state_file=str(scratch / "sandbox-state.json"), log_file=str(scratch / "kernel.log"),
+            grader_pid=os.getpid())
         config.save(scratch / "sandbox.json")
         sandbox.write_kernelspec(scratch / "jupyter", scratch / "sandbox.json")
         plans = scratch / "judge"
@@ -268,17 +269,6 @@ def _lost(task: GradeTask, reason: str) -> GradeResult:
                        flags=["not-graded"], infrastructure=True)
 
 
-def _die_with_parent() -> None:
-    """Pool workers end when the coordinator does (even by SIGKILL), and take their
-    sandboxed kernels with them (bubblewrap's --die-with-parent)."""
-    import ctypes
-    import signal
-
-    PR_SET_PDEATHSIG = 1
-    with contextlib.suppress(Exception):
-        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-
-
 def execute(tasks: list[GradeTask], workers: int | None = None, scheduler: str | None = None,
             attempts: int = 3):
     """Run tasks and yield results as they complete; infrastructure failures are retried
@@ -353,7 +343,7 @@ def _pool(workers: int):
         # "spawn": workers start clean, without the coordinator's open gradebook connection.
         context = multiprocessing.get_context("spawn")
         _pools[workers] = ProcessPoolExecutor(max_workers=workers, mp_context=context,
-                                              initializer=_die_with_parent)
+                                              initializer=sandbox.die_with_parent)
         if len(_pools) == 1:
             atexit.register(_discard_pool)
     return _pools[workers]

@@ -25,6 +25,7 @@ explicitly (``--weak-sandbox``); the report then names it for every submission.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import resource
@@ -65,6 +66,7 @@ class SandboxConfig:
     state_file: str = ""              # where the launcher records what it set up
     log_file: str = ""                # the kernel's own stdout/stderr (not the notebook's)
     weak: bool = False                # accepted: run without bubblewrap
+    grader_pid: int = 0               # the process that starts the kernel (it must live)
 
     def save(self, path: Path) -> None:
         Path(path).write_text(json.dumps(asdict(self), indent=1))
@@ -243,9 +245,26 @@ def bwrap_argv(config: SandboxConfig, workdir: Path, kernel_argv: list[str]) -> 
     return argv + ["--chdir", str(workdir), "--"] + list(kernel_argv)
 
 
+def die_with_parent() -> None:
+    """This process gets SIGKILL when its parent ends, even by SIGKILL (Linux; kept
+    across exec)."""
+    import ctypes
+    import signal
+
+    PR_SET_PDEATHSIG = 1
+    with contextlib.suppress(Exception):
+        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
 def launch(config_path: str, kernel_argv: list[str]) -> None:
     """Join the cgroup, set limits, then exec bubblewrap (or, if accepted, the kernel)."""
     config = SandboxConfig.load(Path(config_path))
+    # A grader killed while this launcher started must not leave the kernel behind:
+    # die with the parent from now on, and stop if it is already gone (bubblewrap's own
+    # --die-with-parent only covers the time after its exec).
+    die_with_parent()
+    if config.grader_pid and os.getppid() != config.grader_pid:
+        sys.exit("the grader that started this kernel is gone")
     workdir = Path.cwd()
     state = {"layers": []}
     state_handle = open(config.state_file, "w") if config.state_file else None
