@@ -676,6 +676,7 @@ def install(address: str) -> None:
     loop in its main thread whenever no cell runs. A request then costs one message each
     way: no Jupyter message signing, no status broadcast, no cell."""
     import asyncio
+    import atexit
     import signal
 
     import zmq
@@ -689,6 +690,9 @@ def install(address: str) -> None:
     socket = context.socket(zmq.PAIR)
     socket.setsockopt(zmq.LINGER, 0)
     socket.connect(address)
+    # The kernel terminates its context at exit, which waits for every socket: ours is
+    # closed first (exit handlers run last-registered first).
+    atexit.register(socket.close, 0)
 
     def ready():
         while socket.getsockopt(zmq.EVENTS) & zmq.POLLIN:

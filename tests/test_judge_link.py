@@ -103,5 +103,29 @@ def test_a_kernel_that_dies_during_a_call_is_reported(kernel):
         judge.name("die")()
 
 
+def test_the_agent_lets_the_kernel_shut_down_by_itself():
+    """The agent's socket must not keep the kernel's ZMQ context from terminating (the
+    kernel would hang at exit until it is killed, seconds per submission)."""
+    from jupyter_client.manager import start_new_kernel
+
+    manager, client = start_new_kernel(kernel_name="python3")
+    judge = KernelLink(manager.get_connection_info(session=False),
+                       manager.provisioner.process.pid, 30)
+    try:
+        assert judge.request("ping") is None and judge.agent is True
+        process = manager.provisioner.process
+        manager.request_shutdown()
+        try:
+            code = process.wait(timeout=20)
+        except Exception:
+            code = None
+        assert code == 0, "the kernel did not exit by itself after a shutdown request"
+    finally:
+        judge.close()
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
+
+
 if __name__ == "__main__":
     sys.exit(pytest.main([__file__, "-q"]))
+
