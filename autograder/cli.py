@@ -9,9 +9,10 @@ import warnings
 from pathlib import Path
 
 from autograder import notebooks, sandbox, settings
-from autograder.console import grade_lessons, print_table, reasons
+from autograder.console import grade_lessons
 from autograder.course import Course, CourseError
 from autograder.parallel import Limits
+from autograder.release import release
 
 
 def _course(args) -> Course:
@@ -31,7 +32,7 @@ def cmd_tidy(args) -> int:
 def cmd_release(args) -> int:
     course = _course(args)
     lessons = course.resolve_lessons(args.lessons)
-    course.release(lessons)
+    release(course, lessons)
     url, _ = settings.repository(course.root)
     stamp = "stamped for " + url if url else "no Colab stamp (repository_url unset)"
     for lesson in lessons:
@@ -70,17 +71,21 @@ def cmd_report(args) -> int:
 
 
 def cmd_feedback(args) -> int:
+    from autograder.feedback import write_feedback
+
     course = _course(args)
     for lesson in course.resolve_lessons([args.lesson]):
-        for student, problem in course.feedback(lesson):
+        for student, problem in write_feedback(course, lesson):
             print(f"{lesson}/{student}: no feedback ({problem})")
     print(f"feedback in {course.root / 'feedback'}/<student>/<lesson>/")
     return 0
 
 
 def cmd_export(args) -> int:
+    from autograder.export import export_csv
+
     course = _course(args)
-    count = course.export(course.resolve_lessons([args.lesson]), Path(args.output))
+    count = export_csv(course, course.resolve_lessons([args.lesson]), Path(args.output))
     print(f"wrote {count} row(s) to {args.output}")
     return 0
 

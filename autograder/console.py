@@ -6,12 +6,18 @@ from __future__ import annotations
 import os
 import sys
 
-from autograder.course import Course, Outcome
+from autograder import records
+from autograder.course import Course
+from autograder.grading import grade
 from autograder.parallel import Limits
+from autograder.records import Outcome
 
 
-def print_table(course: Course, lessons, reasons: dict) -> None:
-    rows = course.grade_rows(lessons)
+def print_table(course: Course, lessons) -> None:
+    """The gradebook's scores, with the reason of every submission that could not be
+    graded."""
+    rows = records.grade_rows(course, lessons)
+    reasons = records.failure_reasons(course)
     if not rows:
         print("(no grades in the gradebook)")
         return
@@ -20,12 +26,6 @@ def print_table(course: Course, lessons, reasons: dict) -> None:
         note = reasons.get((row["lesson"], row["student"]), "")
         print(f"{row['lesson']:<26} {row['student']:<22} "
               f"{row['score']:>5g} / {row['max_score']:<5g}  {note}")
-
-
-def reasons(course: Course) -> dict:
-    return {(lesson, student): entry.get("reason", "")
-            for lesson, students in course.load_status().items()
-            for student, entry in students.items() if not entry.get("ok", True)}
 
 
 def grade_lessons(course: Course, lessons, workers=None, scheduler=None, force=False,
@@ -56,7 +56,7 @@ def grade_lessons(course: Course, lessons, workers=None, scheduler=None, force=F
                 bar.write(f"  {outcome.student}: {detail} [{outcome.seconds:.0f} s]")
                 bar.update()
 
-            graded = course.grade(lesson, workers=workers, scheduler=scheduler, force=force,
+            graded = grade(course, lesson, workers=workers, scheduler=scheduler, force=force,
                                   limits=limits, progress=progress,
                                   weak_sandbox=weak_sandbox, students=students,
                                   retry_failed=retry_failed)

@@ -7,13 +7,14 @@ released lesson), so they can never drift out of sync with the lessons they belo
 
 from __future__ import annotations
 
-import shutil
 import tempfile
 import time
 from pathlib import Path
 
 from autograder import notebooks, settings
 from autograder.course import Course
+from autograder.feedback import write_feedback
+from autograder.release import new_course
 
 SAMPLE_STUDENTS = ("sample-complete", "sample-partial", "sample-blank")
 
@@ -40,7 +41,7 @@ def make_samples(course: Course, lessons, destination: Path) -> None:
 def run_demo(repository: Path, workspace: Path | None = None, lessons=None,
              workers: int | None = None) -> int:
     """Release every lesson into a fresh course, grade the samples, print the table."""
-    from autograder.console import grade_lessons, print_table, reasons
+    from autograder.console import grade_lessons, print_table
 
     started = time.perf_counter()
     repository = Course(repository)  # validates that it is a course
@@ -50,22 +51,15 @@ def run_demo(repository: Path, workspace: Path | None = None, lessons=None,
     elif workspace.exists() and any(workspace.iterdir()):
         raise SystemExit(f"error: workspace {workspace} is not empty")
     workspace.mkdir(parents=True, exist_ok=True)
-    for lesson in chosen:
-        shutil.copytree(repository.root / settings.SOURCE_DIRECTORY / lesson,
-                        workspace / settings.SOURCE_DIRECTORY / lesson)
-    if (repository.root / "pyproject.toml").exists():  # carries the Colab stamp settings
-        shutil.copy(repository.root / "pyproject.toml", workspace / "pyproject.toml")
-
-    course = Course(workspace)
+    course = new_course(workspace, repository.root, chosen)
     print(f"demo course in {workspace}")
-    course.release(chosen)
     print(f"released {len(chosen)} lesson(s): {', '.join(chosen)}")
     make_samples(course, chosen, course.submissions)
     outcomes = grade_lessons(course, chosen, workers=workers)
     for lesson in chosen:
-        course.feedback(lesson)
+        write_feedback(course, lesson)
     print()
-    print_table(course, chosen, reasons(course))
+    print_table(course, chosen)
     print(f"\nfeedback (HTML): {workspace / 'feedback'}/<student>/<lesson>/")
     print(f"gradebook: {workspace / settings.GRADEBOOK}")
     print(f"total time: {time.perf_counter() - started:.0f} s")

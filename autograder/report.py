@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from autograder import records
+
 
 def pass_rates(course, lesson: str) -> list[tuple[str, int, int]]:
     """``(grade_id, passed, submissions)`` per graded cell, most failed first."""
@@ -30,7 +32,7 @@ def write_report(course, lesson: str, folder: Path) -> str:
     import matplotlib.pyplot as plt
 
     folder.mkdir(parents=True, exist_ok=True)
-    rows = course.grade_rows([lesson])
+    rows = records.grade_rows(course, [lesson])
     if not rows:
         text = f"# {lesson}\n\nNo graded submissions yet.\n"
         (folder / "report.md").write_text(text)
@@ -53,7 +55,7 @@ def write_report(course, lesson: str, folder: Path) -> str:
              "| check | passed | rate |", "|---|---:|---:|"]
     for grade_id, passed, total in pass_rates(course, lesson):
         lines.append(f"| {grade_id} | {passed}/{total} | {100 * passed / total:.0f} % |")
-    status = course.load_status().get(lesson, {})
+    status = records.load_status(course).get(lesson, {})
     problems = [(student, entry) for student, entry in sorted(status.items())
                 if entry.get("flags") or not entry.get("ok", True)]
     lines += ["", "## Submissions that needed a limit, crashed or could not be read", ""]

@@ -28,7 +28,9 @@ os.environ["DLCOURSE_PROFILE"] = "fast"
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
-from autograder.course import Course, new_course  # noqa: E402
+from autograder import records  # noqa: E402
+from autograder.course import Course  # noqa: E402
+from autograder.release import new_course  # noqa: E402
 from autograder.settings import ensure_tools_on_path  # noqa: E402
 from autograder.demo import make_samples  # noqa: E402
 from benchmarks.memory import PeakChildMemory  # noqa: E402
@@ -85,8 +87,8 @@ def main() -> None:
         print(f"autograder grade, 1 worker, {n} subs:   {t_seq:8.1f} s "
               f"({t_seq / n:.1f} s each vs {per_plain:.1f} s plain: isolation overhead "
               f"{t_seq / n - per_plain:+.1f} s per submission)")
-        same = Course(plain.root).grade_rows([args.lesson]) == Course(ours.root).grade_rows(
-            [args.lesson])
+        same = (records.grade_rows(Course(plain.root), [args.lesson])
+                == records.grade_rows(Course(ours.root), [args.lesson]))
         print(f"identical grades (plain vs parallel):  {same}")
 
 

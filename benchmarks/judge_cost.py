@@ -31,11 +31,12 @@ from benchmarks.grading_speed import build_class  # noqa: E402
 
 GRADE = """
 import json, sys
+from autograder import planning
 from autograder.course import Course
+from autograder.grading import grade
 if sys.argv[2] == "in-kernel":
-    Course.judge_plans = lambda self, lesson: {}
-course = Course(sys.argv[1])
-outcomes = course.grade(sys.argv[3], workers=1)
+    planning.judge_plans = lambda course, lesson: {}
+outcomes = grade(Course(sys.argv[1]), sys.argv[3], workers=1)
 print(json.dumps({o.student: o.score for o in outcomes}))
 """
 

@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 from autograder import notebooks, settings
-from autograder.course import Course, new_course
+from autograder.course import Course
+from autograder.grading import grade
+from autograder.release import new_course
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE_COURSE = ROOT / "tests" / "fixtures" / "course"
@@ -55,7 +57,7 @@ def grade_submissions(tmp: Path, source_root: Path, lesson: str, submissions: di
     for student, nbs in submissions.items():
         for name, nb in nbs.items():
             notebooks.write(nb, course.submissions / student / lesson / name)
-    return GradedLesson(course, lesson, course.grade(lesson))
+    return GradedLesson(course, lesson, grade(course, lesson))
 
 
 @pytest.fixture

@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from autograder import notebooks, settings
+from autograder import notebooks, records, settings
+from autograder.grading import grade
+from autograder.release import release
 from autograder.stamp import colab_url, stamp_cells
 from tests.conftest import FIXTURE_COURSE, GradedLesson, ROOT
 
@@ -60,13 +62,13 @@ def test_grade_scores_complete_partial_blank_and_survives_a_broken_one(fixture_c
     submit(fixture_course, "carol", released)
     submit(fixture_course, "dave", '{"cells": [ this is not json')
     (fixture_course.submissions / "erin" / LESSON).mkdir(parents=True)  # empty folder
-    outcomes = {o.student: o for o in fixture_course.grade(LESSON)}
+    outcomes = {o.student: o for o in grade(fixture_course, LESSON)}
     assert [(outcomes[s].score, outcomes[s].max_score) for s in ("alice", "bob", "carol")] == [
         (3, 3), (1, 3), (0, 3)]
     assert not outcomes["dave"].ok and "is not a valid notebook (NotJSONError" in outcomes["dave"].reason
     assert not outcomes["erin"].ok and "empty submission folder" in outcomes["erin"].reason
     # the broken ones are in the gradebook with zero, so exports stay consistent
-    rows = {r["student"]: r for r in fixture_course.grade_rows([LESSON])}
+    rows = {r["student"]: r for r in records.grade_rows(fixture_course, [LESSON])}
     assert set(rows) == {"alice", "bob", "carol", "dave", "erin"}
     assert rows["dave"]["score"] == 0 and rows["dave"]["max_score"] == 3
     cells = GradedLesson(fixture_course, LESSON, []).cell_results("bob")
@@ -77,9 +79,9 @@ def test_grade_scores_complete_partial_blank_and_survives_a_broken_one(fixture_c
 def test_regrading_a_fixed_submission_replaces_the_zero(fixture_course):
     released, source = released_and_source(fixture_course)
     submit(fixture_course, "dave", "not json at all")
-    assert fixture_course.grade(LESSON)[0].score == 0
+    assert grade(fixture_course, LESSON)[0].score == 0
     submit(fixture_course, "dave", notebooks.fill_in(released, source))
-    assert fixture_course.grade(LESSON)[0].score == 3
+    assert grade(fixture_course, LESSON)[0].score == 3
 
 
 def test_hidden_tests_are_restored_when_grading(fixture_course):
@@ -87,7 +89,7 @@ def test_hidden_tests_are_restored_when_grading(fixture_course):
     wrong = 'def mean(values):\n    return 2'  # passes the visible check only
     submit(fixture_course, "mallory", notebooks.fill_in(released, source,
                                                         replacements={"mean": wrong}))
-    fixture_course.grade(LESSON)
+    grade(fixture_course, LESSON)
     cells = GradedLesson(fixture_course, LESSON, []).cell_results("mallory")
     assert cells["test_mean"][0] == 1 and cells["test_mean_hidden"][0] == 0
     assert "mean([0.5, 1.5]) should be 1.0" in cells["test_mean_hidden"][2]
@@ -166,11 +168,11 @@ def test_release_stamps_when_url_is_set(tmp_path):
     import shutil
     shutil.copytree(FIXTURE_COURSE / "solutions", tmp_path / "solutions")
     from autograder.course import Course
-    Course(tmp_path).release([LESSON])
+    release(Course(tmp_path), [LESSON])
     released = notebooks.read(tmp_path / "lessons" / LESSON / NB)
     assert released.cells[0].source.startswith("[![Open In Colab]")
     assert "pip" in released.cells[1].source
     # the stamped lesson still grades: the setup cell is a no-op where dlcourse exists
     course = Course(tmp_path)
     submit(course, "alice", released)
-    assert course.grade(LESSON)[0].ok
+    assert grade(course, LESSON)[0].ok

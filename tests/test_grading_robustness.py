@@ -14,7 +14,9 @@ from pathlib import Path
 
 import nbformat
 
-from autograder import notebooks
+from autograder import notebooks, records
+from autograder.feedback import write_feedback
+from autograder.grading import grade
 from autograder.parallel import Limits
 from tests.conftest import GradedLesson, ROOT
 
@@ -247,7 +249,7 @@ def test_hostile_corpus_is_graded_with_reasons_and_the_batch_goes_on(fixture_cou
     assert len(items) - 1 >= 15  # kinds of bad submission, besides the good one
     _submit_corpus(fixture_course, items)
     watcher = ScratchWatcher()
-    outcomes = {o.student: o for o in fixture_course.grade(LESSON, workers=2,
+    outcomes = {o.student: o for o in grade(fixture_course, LESSON, workers=2,
                                                             limits=TEST_LIMITS)}
     assert set(outcomes) == set(items)
     graded = GradedLesson(fixture_course, LESSON, outcomes.values())
@@ -313,12 +315,12 @@ def test_hostile_corpus_is_graded_with_reasons_and_the_batch_goes_on(fixture_cou
         problems.append(f"scratch folders outlived the batch: {remaining}")
     assert not problems, "\n".join(problems)
     # the gradebook is consistent: one submission per student, all in the export
-    rows = fixture_course.grade_rows([LESSON])
+    rows = records.grade_rows(fixture_course, [LESSON])
     assert sorted(r["student"] for r in rows) == sorted(items)
-    status = fixture_course.load_status()[LESSON]
+    status = records.load_status(fixture_course)[LESSON]
     assert set(status) == set(items)
     # feedback for every student, including the ones that could not be executed
-    assert not fixture_course.feedback(LESSON)
+    assert not write_feedback(fixture_course, LESSON)
     for student in items:
         page = fixture_course.root / "feedback" / student / LESSON / f"{LESSON}.html"
         assert page.exists(), student
@@ -348,7 +350,7 @@ def _class(course, count: int):
 def _cell_scores(course):
     graded = GradedLesson(course, LESSON, [])
     return {s: {g: r[0] for g, r in graded.cell_results(s).items()}
-            for s in course.graded_students(LESSON)}
+            for s in records.graded_students(course, LESSON)}
 
 
 def test_parallel_sequential_and_dask_give_identical_grades(tmp_path):
@@ -361,11 +363,11 @@ def test_parallel_sequential_and_dask_give_identical_grades(tmp_path):
         course = make_course(tmp_path / mode, FIXTURE_COURSE, [LESSON])
         _class(course, 6)
         courses[mode] = course
-    courses["sequential"].grade(LESSON, workers=1)
-    courses["parallel"].grade(LESSON, workers=2)
+    grade(courses["sequential"], LESSON, workers=1)
+    grade(courses["parallel"], LESSON, workers=2)
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                       dashboard_address=None) as cluster:
-        courses["dask"].grade(LESSON, scheduler=cluster.scheduler_address)
+        grade(courses["dask"], LESSON, scheduler=cluster.scheduler_address)
     scores = {mode: _cell_scores(course) for mode, course in courses.items()}
     assert len(scores["sequential"]) == 6
     assert scores["sequential"] == scores["parallel"] == scores["dask"]
@@ -435,15 +437,15 @@ def test_infrastructure_failures_are_retried_then_not_graded(fixture_course, mon
         return parallel._lost(task, "the grading worker died: simulated")
 
     monkeypatch.setattr(parallel, "_safe_run", dying)
-    outcomes = fixture_course.grade(LESSON, workers=1)
+    outcomes = grade(fixture_course, LESSON, workers=1)
     assert [o.not_graded for o in outcomes] == [True, True]
     assert sorted(calls) == ["student-00"] * 3 + ["student-01"] * 3  # bounded retries
     assert "not graded after 3 attempt(s)" in outcomes[0].reason
-    assert fixture_course.graded_students(LESSON) == []      # no zero stored
+    assert records.graded_students(fixture_course, LESSON) == []      # no zero stored
     monkeypatch.undo()
-    outcomes = fixture_course.grade(LESSON, workers=1)       # the next run grades them
+    outcomes = grade(fixture_course, LESSON, workers=1)       # the next run grades them
     assert [o.score for o in outcomes] == [3, 1]
-    only = fixture_course.grade(LESSON, workers=1, students=["student-01"], force=True)
+    only = grade(fixture_course, LESSON, workers=1, students=["student-01"], force=True)
     assert [o.student for o in only] == ["student-01"]
 
 
@@ -455,7 +457,7 @@ def test_a_sandbox_that_does_not_start_is_not_a_grade(fixture_course, monkeypatc
     from autograder import sandbox
 
     _class(fixture_course, 1)
-    assert [o.score for o in fixture_course.grade(LESSON, workers=1)] == [3]
+    assert [o.score for o in grade(fixture_course, LESSON, workers=1)] == [3]
 
     def broken(jupyter_path, config_path):
         folder = jupyter_path / "kernels" / sandbox.KERNEL_NAME
@@ -464,9 +466,9 @@ def test_a_sandbox_that_does_not_start_is_not_a_grade(fixture_course, monkeypatc
             {"argv": ["/bin/false", "{connection_file}"], "language": "python"}))
 
     monkeypatch.setattr(sandbox, "write_kernelspec", broken)
-    outcomes = fixture_course.grade(LESSON, workers=1, force=True)
+    outcomes = grade(fixture_course, LESSON, workers=1, force=True)
     assert outcomes[0].not_graded and "did not start" in outcomes[0].reason, outcomes[0]
-    assert fixture_course.score(LESSON, "student-00") == (3, 3)   # the old grade stays
+    assert records.submission_score(fixture_course, LESSON, "student-00") == (3, 3)   # the old grade stays
 
 
 def test_report_lists_pass_rates_histogram_and_problems(fixture_course, tmp_path):
@@ -476,7 +478,7 @@ def test_report_lists_pass_rates_histogram_and_problems(fixture_course, tmp_path
     notebooks.write(_with_code_cell(_released_source(fixture_course)[0],
                                     "while True:\n    pass"),
                     fixture_course.submissions / "looper" / LESSON / NB)
-    fixture_course.grade(LESSON, workers=2, limits=TEST_LIMITS)
+    grade(fixture_course, LESSON, workers=2, limits=TEST_LIMITS)
     rates = {gid: (passed, total) for gid, passed, total in pass_rates(fixture_course, LESSON)}
     assert rates == {"test_square": (3, 5), "test_mean": (2, 5), "test_mean_hidden": (1, 5)}
     assert pass_rates(fixture_course, LESSON)[0][0] == "test_mean_hidden"  # most failed first

@@ -98,3 +98,6 @@ def test_autograder_modules_import_one_way():
     assert not cycles, f"import cycles through {cycles}: {graph}"
     for path in (ROOT / "benchmarks").glob("*.py"):
         assert not any(m == "tests" or m.startswith("tests.") for m in _imports(path)), path
+    # what the instructor reads is printed in one place; grading logic returns values
+    printing = sorted(name for name, path in modules.items() if "print(" in path.read_text())
+    assert printing == ["cli", "console", "demo"], printing
