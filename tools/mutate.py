@@ -617,10 +617,11 @@ CONTROL = "control-solution"
 @dataclass
 class MutantResult:
     mutant: Mutant
-    score: float | None           # gradebook score (None: not graded)
-    full: float                   # the full solution's score
+    score: float | None           # points of the tests it is judged by (None: not graded)
+    full: float                   # the full solution's points on those tests
     status: str                   # killed | survived | equivalent | error
     note: str = ""
+    student: str = ""             # the submission that carried it
 
 
 @dataclass
@@ -628,6 +629,7 @@ class LessonReport:
     lesson: str
     results: list = field(default_factory=list)
     seconds: float = 0.0
+    submissions: int = 0
 
     def count(self, status) -> int:
         return sum(r.status == status for r in self.results)
@@ -638,17 +640,103 @@ class LessonReport:
         return 100.0 * self.count("killed") / relevant if relevant else None
 
 
+def _stores(tree) -> set:
+    names = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+        else:
+            names.update(n.id for n in ast.walk(node)
+                         if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store))
+            names.update(_reads_writes(node)[1] - {"<leaves>"})
+    return names
+
+
+def test_dependencies(nb) -> dict[str, set[str]]:
+    """Solution grade_id -> the graded test cells whose result can depend on it: those
+    reading a name the cell defines, or a name derived from one by any other cell (to a
+    fixed point, whatever the order, so late-bound calls count too)."""
+    from autograder.judge_plan import executable_source, free_names
+
+    cells = []
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        tree = ast.parse(executable_source(cell.source))
+        reads = free_names(tree)
+        cells.append((notebooks.cell_kind(cell), notebooks.grade_id(cell), reads,
+                      _stores(tree)))
+    dependencies = {}
+    for index, (kind, gid, _, stores) in enumerate(cells):
+        if kind != "solution":
+            continue
+        tainted, tests, changed = set(stores), set(), True
+        while changed:
+            changed = False
+            for other, (kind2, gid2, reads2, stores2) in enumerate(cells):
+                if other != index and reads2 & tainted and not stores2 <= tainted | {""}:
+                    tainted |= stores2
+                    changed = True
+                if other != index and kind2 == "test" and reads2 & tainted and gid2 not in tests:
+                    tests.add(gid2)
+        dependencies[gid] = tests
+    return dependencies
+
+
+def plan_submissions(mutants: list[Mutant], dependencies: dict, group: int = 1
+                     ) -> list[list[Mutant]]:
+    """Mutants of one lesson in submissions of at most ``group`` mutants each, such that
+    no two mutants of a submission touch the same notebook cell or tests that can depend
+    on the same cell's answer (so each lost point is attributed to exactly one mutant).
+    ``dependencies``: (notebook, solution grade_id) -> set of (notebook, test grade_id)."""
+    submissions: list[list[Mutant]] = []
+    for mutant in mutants:
+        key = (mutant.notebook, mutant.grade_id)
+        for members in submissions:
+            if len(members) >= group:
+                continue
+            used = {(m.notebook, m.grade_id) for m in members}
+            tests = set().union(*(dependencies[(m.notebook, m.grade_id)] for m in members))
+            if key not in used and not tests & dependencies[key]:
+                members.append(mutant)
+                break
+        else:
+            submissions.append([mutant])
+    return submissions
+
+
+def _cell_scores(course, lesson: str, student: str, names) -> dict:
+    """(notebook, test grade_id) -> (score, max) from the gradebook."""
+    scores = {}
+    with course.gradebook() as gb:
+        for name in names:
+            nb = notebooks.read(course.root / settings.SOURCE_DIRECTORY / lesson / name)
+            for cell in nb.cells:
+                if notebooks.is_graded_test(cell):
+                    gid = notebooks.grade_id(cell)
+                    grade = gb.find_grade(gid, Path(name).stem, lesson, student)
+                    scores[(name, gid)] = (float(grade.score), float(grade.max_score))
+    return scores
+
+
 def grade_mutants(mutants: list[Mutant], workers: int = 1, tmp: Path | None = None,
-                  control: bool = True, equivalent: dict | None = None,
+                  control: bool = True, equivalent: dict | None = None, group: int = 1,
                   root: Path = ROOT, limits=None, progress=None) -> dict[str, LessonReport]:
-    """Grade each mutant as one submission through the real grader, one run per lesson.
+    """Grade the mutants through the real grader, one grading run per lesson.
 
     Args:
-        control: also grade the unmutated solution in each run; its score is the full
-            solution's score (without it: the maximum score, which the solution gets).
+        control: also grade the unmutated solution in each run; its scores are the full
+            solution's (without it: the maximum scores, which the solution gets, tested).
         equivalent: declared equivalent mutants (default: ``tests/mutants_equivalent.toml``).
+        group: at most this many mutants per submission (1: one mutant per submission,
+            judged by the submission's total score). With more, mutants of cells whose
+            tests cannot interact share a submission and each is judged by the points of
+            the tests that can depend on its cell; a submission losing points anywhere
+            else, or not graded cleanly, is regraded one mutant per submission.
         limits: per-submission limits (:class:`autograder.parallel.Limits`).
-        progress: called with each :class:`MutantResult` as its lesson completes.
+        progress: called with each :class:`MutantResult`.
     """
     from autograder import records
     from autograder.grading import grade
@@ -659,62 +747,99 @@ def grade_mutants(mutants: list[Mutant], workers: int = 1, tmp: Path | None = No
     for mutant in mutants:
         by_lesson.setdefault(mutant.lesson, []).append(mutant)
     reports = {}
-    for lesson, group in by_lesson.items():
+    for lesson, members in by_lesson.items():
         started = time.perf_counter()
+        report = LessonReport(lesson)
         with tempfile.TemporaryDirectory(dir=tmp) as folder:
             course = new_course(Path(folder), root, [lesson])
-            released = {p.name: notebooks.read(p) for p in
-                        (course.root / settings.RELEASE_DIRECTORY / lesson).glob("*.ipynb")}
-            sources = {name: notebooks.read(course.root / settings.SOURCE_DIRECTORY / lesson
-                                            / name) for name in released}
+            names = sorted(p.name for p in
+                           (course.root / settings.RELEASE_DIRECTORY / lesson).glob("*.ipynb"))
+            released = {n: notebooks.read(course.root / settings.RELEASE_DIRECTORY / lesson / n)
+                        for n in names}
+            sources = {n: notebooks.read(course.root / settings.SOURCE_DIRECTORY / lesson / n)
+                       for n in names}
+            dependencies = {(n, gid): {(n, t) for t in tests} for n in names
+                            for gid, tests in test_dependencies(sources[n]).items()}
 
-            def submit(student, replacements_by_notebook):
-                for name in released:
+            def submit(student, carried):
+                for name in names:
+                    replacements = {m.grade_id: m.code for m in carried if m.notebook == name}
                     nb = notebooks.fill_in(released[name], sources[name],
-                                           replacements=replacements_by_notebook.get(name))
+                                           replacements=replacements)
                     notebooks.write(nb, course.submissions / student / lesson / name)
 
-            students = {}
-            for mutant in group:
-                if mutant.student in students:
-                    raise RuntimeError(f"two mutants graded as {mutant.student}")
-                students[mutant.student] = mutant
-                submit(mutant.student, {mutant.notebook: {mutant.grade_id: mutant.code}})
+            def run(students):
+                kwargs = {"limits": limits} if limits is not None else {}
+                report.submissions += len(students)
+                return {o.student: o for o in grade(course, lesson, workers=workers,
+                                                    students=sorted(students), **kwargs)}
+
+            plan = plan_submissions(members, dependencies, group)
+            carriers = {}
+            for index, carried in enumerate(plan):
+                student = carried[0].student if len(carried) == 1 else f"group-{index:03d}"
+                if student in carriers:
+                    raise RuntimeError(f"two submissions named {student}")
+                carriers[student] = carried
+                submit(student, carried)
             if control:
-                submit(CONTROL, {})
-            kwargs = {"limits": limits} if limits is not None else {}
-            outcomes = {o.student: o for o in grade(course, lesson, workers=workers,
-                                                    **kwargs)}
-            scores = {}
-            for student, outcome in outcomes.items():
+                submit(CONTROL, [])
+            outcomes = run(list(carriers) + ([CONTROL] if control else []))
+            full_cells = None
+            if control:
+                total = records.submission_score(course, lesson, CONTROL)
+                if outcomes[CONTROL].not_graded or total[0] != total[1]:
+                    raise RuntimeError(f"{lesson}: the unmutated solution scored {total} "
+                                       f"({outcomes[CONTROL].reason}), not full marks")
+                full_cells = _cell_scores(course, lesson, CONTROL, names)
+
+            def judge(mutant, student, tests=None):
+                outcome = outcomes[student]
                 if outcome.not_graded:
-                    scores[student] = None
+                    return MutantResult(mutant, None, 0.0, "error", outcome.reason, student)
+                cells = _cell_scores(course, lesson, student, names)
+                full = full_cells or {k: (v[1], v[1]) for k, v in cells.items()}
+                keys = cells if tests is None else tests
+                score = sum(cells[k][0] for k in keys)
+                expected = sum(full[k][0] for k in keys)
+                if score < expected:
+                    result = MutantResult(mutant, score, expected, "killed", "", student)
+                    if mutant.id in equivalent:
+                        result.note = "declared equivalent but killed: remove the declaration"
+                elif mutant.id in equivalent:
+                    result = MutantResult(mutant, score, expected, "equivalent",
+                                          equivalent[mutant.id], student)
                 else:
-                    scores[student] = records.submission_score(course, lesson, student)
-        report = LessonReport(lesson, seconds=time.perf_counter() - started)
-        if control:
-            if scores.get(CONTROL) is None or scores[CONTROL][0] != scores[CONTROL][1]:
-                raise RuntimeError(f"{lesson}: the unmutated solution scored "
-                                   f"{scores.get(CONTROL)}, not full marks")
-            full = scores[CONTROL][0]
-        for student, mutant in students.items():
-            score = scores.get(student)
-            if not control:
-                full = score[1] if score else float("nan")
-            if score is None:
-                result = MutantResult(mutant, None, full, "error", "not graded")
-            elif score[0] < full:
-                result = MutantResult(mutant, score[0], full, "killed")
-                if mutant.id in equivalent:
-                    result.note = "declared equivalent but killed: remove the declaration"
-            elif mutant.id in equivalent:
-                result = MutantResult(mutant, score[0], full, "equivalent",
-                                      equivalent[mutant.id])
-            else:
-                result = MutantResult(mutant, score[0], full, "survived")
-            report.results.append(result)
+                    result = MutantResult(mutant, score, expected, "survived", "", student)
+                return result
+
+            results, solo = {}, []
+            for student, carried in carriers.items():
+                if len(carried) == 1:
+                    results[carried[0].id] = judge(carried[0], student)
+                    continue
+                cells = (_cell_scores(course, lesson, student, names)
+                         if not outcomes[student].not_graded else {})
+                full = full_cells or {k: (v[1], v[1]) for k, v in cells.items()}
+                covered = set().union(*(dependencies[(m.notebook, m.grade_id)]
+                                        for m in carried))
+                stray = [k for k in cells if k not in covered and cells[k][0] < full[k][0]]
+                if outcomes[student].not_graded or not outcomes[student].ok or stray:
+                    solo += carried   # cannot attribute: one mutant per submission
+                    continue
+                for m in carried:
+                    results[m.id] = judge(m, student, dependencies[(m.notebook, m.grade_id)])
+            if solo:
+                for m in solo:
+                    submit(m.student, [m])
+                outcomes.update(run([m.student for m in solo]))
+                for m in solo:
+                    results[m.id] = judge(m, m.student)
+        for mutant in members:
+            report.results.append(results[mutant.id])
             if progress:
-                progress(result)
+                progress(results[mutant.id])
+        report.seconds = time.perf_counter() - started
         reports[lesson] = report
     return reports
 
