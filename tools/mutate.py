@@ -259,7 +259,8 @@ class _Collector:
     def _constant(self, node):
         parent = self.parents.get(node)
         keyword = self.keyword_values.get(node) or (
-            self.keyword_values.get(parent) if isinstance(parent, ast.UnaryOp) else None)
+            self.keyword_values.get(parent) if isinstance(parent, (ast.UnaryOp, ast.Tuple))
+            else None)
         if keyword in ("strides", "axis", "use_bias", "epsilon", "eps"):
             return  # their own operators
         value = node.value
@@ -349,8 +350,7 @@ class _Collector:
                 _const(new) if new >= 0 else ast.UnaryOp(ast.USub(), _const(-new))))
 
     def _epsilon(self, node, number, where):
-        for factor, variant in ((100.0, "times100"), (0.01, "div100")):
-            new = number * factor
+        for new, variant in ((number * 100, "times100"), (number / 100, "div100")):
             self.add("epsilon", node, variant, f"{where}{number!r} -> {new!r}",
                      _replace_with(_const(new)))
 
