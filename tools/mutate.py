@@ -824,7 +824,10 @@ def grade_mutants(mutants: list[Mutant], workers: int = 1, tmp: Path | None = No
                 covered = set().union(*(dependencies[(m.notebook, m.grade_id)]
                                         for m in carried))
                 stray = [k for k in cells if k not in covered and cells[k][0] < full[k][0]]
-                if outcomes[student].not_graded or not outcomes[student].ok or stray:
+                troubled = set(outcomes[student].flags) & {"timeout", "crash", "memory",
+                                                          "processes"}
+                if outcomes[student].not_graded or not outcomes[student].ok or troubled \
+                        or stray:
                     solo += carried   # cannot attribute: one mutant per submission
                     continue
                 for m in carried:
