@@ -14,8 +14,8 @@ How it is built:
   refuses ``dlcourse @ git+file:///...`` ("Invalid requirement": a direct reference needs
   a host), so the stamp's exact form, ``dlcourse @ git+<url>@<ref>``, is exercised with
   ``git://127.0.0.1:PORT/...``, a real fetch over a network protocol as from GitHub.
-- The release: ``Course.release`` in that repository, which stamps the lesson with the
-  served URL, pinned to the repository's HEAD commit (no ``ref`` configured).
+- The release: ``autograder.release.release`` in that repository, which stamps the lesson
+  with the served URL, pinned to the repository's HEAD commit (no ``ref`` configured).
 - The run: the *released* (stamped) notebook with every exercise filled in with the
   solution's answer (``notebooks.fill_in``, what a student who got everything right
   submits), executed in a kernel of the Colab-like environment, in an empty folder (so
@@ -44,6 +44,7 @@ from pathlib import Path
 import pytest
 
 from autograder import notebooks, settings
+from autograder.release import release
 from autograder.stamp import (PINNED, configured_ref, head_commit, release_ref,
                               stamp_cells)
 from tests.conftest import ROOT
@@ -166,7 +167,7 @@ def test_stamped_lesson_installs_only_the_helpers_and_passes_in_a_colab_like_env
         cleanup.callback(_stop, _serve(scratch / "serve", port))
 
         # release, as the instructor does: stamped, pinned to the commit released from
-        Course(repo).release([LESSON])
+        release(Course(repo), [LESSON])
         name = f"{LESSON}.ipynb"
         released = notebooks.read(repo / settings.RELEASE_DIRECTORY / LESSON / name)
         setup = [c for c in released.cells if str(c.get("id", "")).startswith("stamp-")]

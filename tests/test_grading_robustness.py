@@ -132,7 +132,9 @@ def judge_attacks(course, released, source, listener_port: int) -> dict:
                     "def square(x):\n    return AlwaysEqual(0)\n"
                     "def mean(values):\n    return AlwaysEqual(0)\n")
     walk = ("import os\nhits = []\nroots = [os.path.dirname(os.getcwd()), '/tmp']\n"
-            "needle = ('BEGIN ' + 'HIDDEN').encode()\n"
+            # the fixture lesson's hidden assert (nbgrader's own docs, readable in the
+            # venv, show the generic BEGIN HIDDEN marker)
+            "needle = ('mean([0.5, 1.5]) should' + ' be 1.0').encode()\n"
             "for pid in os.listdir('/proc'):\n"
             "    if pid.isdigit():\n"
             "        roots += [f'/proc/{pid}/cwd', f'/proc/{pid}/root/tmp/dlcourse-grading',\n"
