@@ -50,13 +50,25 @@ def conv_output_size(n, f, p=0, s=1):
         message="on each side",
     ),
     Mistake(
+        name="a stride of 0 accepted",
+        solution_cell="conv_output_size",
+        code='''def conv_output_size(n, f, p=0, s=1):
+    """Number of outputs along one axis of a convolution."""
+    if n < 1 or f < 1 or p < 0 or s < 0 or f > n + 2 * p:
+        raise ValueError(f"bad sizes: n={n}, f={f}, p={p}, s={s}")
+    return (n + 2 * p - f) // s + 1
+''',
+        failing_tests=("test_conv_output_size_hidden",),
+        message="should raise ValueError",
+    ),
+    Mistake(
         name="no ValueError when the filter does not fit",
         solution_cell="conv_output_size",
         code='''def conv_output_size(n, f, p=0, s=1):
     """Number of outputs along one axis of a convolution."""
     return (n + 2 * p - f) // s + 1
 ''',
-        failing_tests=("test_conv_output_size",),
+        failing_tests=("test_conv_output_size", "test_conv_output_size_hidden"),
         message="should raise ValueError",
     ),
     # ------------------------------------------------------------------ 2.2 same_padding
