@@ -43,7 +43,7 @@ from autograder.notebooks import is_graded_test
 from dlcourse import remote
 
 MAX_REPLY_BYTES = 512 * 2**20      # one answer from the kernel (a huge one is refused)
-MAX_STREAM_CHARS = 20_000          # what a test may print into its feedback
+MAX_STREAM_CHARS = remote.MAX_PRINTED_CHARS   # what a test may print into its feedback
 
 
 class KernelGone(Exception):
@@ -66,7 +66,7 @@ class KernelLink:
         self.socket = None                # the agent's own channel (remote.install)
         self.agent: bool | None = None    # does the agent answer on it?
         self.last_id = 0
-        self.printed = io.StringIO()
+        self.printed = remote.BoundedText()   # what the student's code printed
         self.client = BlockingKernelClient()
         self.client.load_connection_info(connection_info)
         self.client.start_channels()
@@ -143,16 +143,7 @@ class KernelLink:
             raise KernelGone("your kernel's end of the check's channel is not connected")
         self.socket.send_string(json.dumps({"id": ident, "request": payload}), zmq.NOBLOCK)
         while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                self._interrupt()
-                raise TimeoutError(f"your code did not finish within {timeout:g} s when "
-                                   "the check called it (an endless loop? a very long "
-                                   "training?)")
-            if not self.socket.poll(int(min(remaining, 1.0) * 1000)):
-                if self.kernel_pid and not _alive(self.kernel_pid):
-                    raise KernelGone("your kernel died while the check was running (a "
-                                     "crash, os._exit, or the memory limit)")
+            if not self._ready(self.socket.poll, deadline, timeout):
                 continue
             try:
                 message = json.loads(self.socket.recv_string())
@@ -166,9 +157,25 @@ class KernelLink:
             if message.get("id") != ident:  # a late answer to an interrupted request
                 continue
             printed = message.get("printed")
-            if type(printed) is str and self.printed.tell() < MAX_STREAM_CHARS:
-                self.printed.write(printed[:MAX_STREAM_CHARS])
+            if type(printed) is str:
+                self.printed.write(printed)
             return message.get("reply")
+
+    def _ready(self, poll, deadline: float, timeout: float) -> bool:
+        """Wait (up to a second) for ``poll(milliseconds)`` to see a message. Past the
+        deadline the student's code is interrupted and TimeoutError raised; a kernel that
+        died raises KernelGone."""
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            self._interrupt()
+            raise TimeoutError(f"your code did not finish within {timeout:g} s when the "
+                               "check called it (an endless loop? a very long training?)")
+        if poll(int(min(remaining, 1.0) * 1000)):
+            return True
+        if self.kernel_pid and not _alive(self.kernel_pid):
+            raise KernelGone("your kernel died while the check was running (a crash, "
+                             "os._exit, or the memory limit)")
+        return False
 
     def _wait(self, msg_id: str, timeout: float):
         """What a cell (``msg_id``) published, until the kernel is idle again: the answer
@@ -183,16 +190,7 @@ class KernelLink:
                         self.client.stdin_channel):
             poller.register(channel.socket, zmq.POLLIN)
         while not done:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                self._interrupt()
-                raise TimeoutError(f"your code did not finish within {timeout:g} s when "
-                                   "the check called it (an endless loop? a very long "
-                                   "training?)")
-            if not poller.poll(timeout=int(min(remaining, 1.0) * 1000)):
-                if self.kernel_pid and not _alive(self.kernel_pid):
-                    raise KernelGone("your kernel died while the check was running (a "
-                                     "crash, os._exit, or the memory limit)")
+            if not self._ready(poller.poll, deadline, timeout):
                 continue
             while self.client.stdin_channel.msg_ready():
                 self._answer_input(self.client.get_stdin_msg(timeout=1))
@@ -205,8 +203,8 @@ class KernelLink:
                 kind, content = msg["msg_type"], msg["content"]
                 if kind == "display_data" and remote.MIME in content.get("data", {}):
                     reply = content["data"][remote.MIME]
-                elif kind == "stream" and self.printed.tell() < MAX_STREAM_CHARS:
-                    self.printed.write(str(content.get("text", ""))[:MAX_STREAM_CHARS])
+                elif kind == "stream":
+                    self.printed.write(str(content.get("text", "")))
                 elif kind == "error" and reply is None:
                     reply = {"ok": False, "error": {"type": str(content.get("ename")),
                                                     "message": str(content.get("evalue"))}}
@@ -371,7 +369,7 @@ class Judge:
         """The nbgrader outputs of test cell ``grade_id``."""
         step = self.plan.steps[grade_id]
         self._run_prelude(step.prelude)
-        self.link.printed = io.StringIO()
+        self.link.printed = remote.BoundedText()
         bound = []
         outputs, printed = [], io.StringIO()
         error = None

@@ -60,12 +60,13 @@ def plan_grading(course: Course, lesson: str, students=None, limits: Limits | No
     template, names = template_gradebook(course, lesson)
     plans, digest = judge_plans(course, lesson), lesson_digest(course, lesson)
     graded = set(records.graded_students(course, lesson))
+    weak = sandbox.bwrap_path() is None   # accepted by the caller (grading.grade)
     for student in chosen:
         folder = course.submissions / student / lesson
         files = {p.name: p.read_bytes() for p in sorted(folder.iterdir())
                  if p.is_file() and p.suffix == ".ipynb"}
         task = GradeTask(lesson, student, files, template, names, limits or Limits(),
-                         sandbox.bwrap_path() is None, plans, digest)
+                         weak, plans, digest)
         previous = status.get(student, {})
         failed_before = (not previous.get("ok", True)
                          or bool(set(previous.get("flags", [])) & FAILURE_FLAGS))

@@ -660,7 +660,7 @@ MAX_PRINTED_CHARS = 20_000   # what the student's code may print during one requ
 _channel = [None]            # the judge's socket while a request from it is answered
 
 
-class _Bounded(io.StringIO):
+class BoundedText(io.StringIO):
     """Keeps the first MAX_PRINTED_CHARS characters written (an output flood stops here)."""
 
     def write(self, text):
@@ -697,7 +697,7 @@ def install(address: str) -> None:
     def ready():
         while socket.getsockopt(zmq.EVENTS) & zmq.POLLIN:
             message = json.loads(socket.recv_string(zmq.NOBLOCK))
-            printed = _Bounded()
+            printed = BoundedText()
             _channel[0] = socket   # callbacks during this request go over it too
             # The judge interrupts a request that runs too long; between cells the kernel
             # ignores SIGINT, so take it for the request as a cell execution does.
