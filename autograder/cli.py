@@ -62,11 +62,12 @@ def cmd_grade(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from autograder.report import write_report
+    from autograder.report import PAGE, write_reports
 
     course = _course(args)
-    for lesson in course.resolve_lessons([args.lesson]):
-        print(write_report(course, lesson, Path(args.output) / lesson))
+    for text in write_reports(course, course.resolve_lessons([args.lesson]), Path(args.output)):
+        print(text)
+    print(f"dashboard: {Path(args.output).resolve() / PAGE}")
     return 0
 
 
@@ -137,7 +138,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "grader's rights; the status of every submission says so)")
     p.set_defaults(func=cmd_grade)
 
-    p = sub.add_parser("report", help="per-exercise pass rates, score histogram, problems")
+    p = sub.add_parser("report", help="per-exercise pass rates, score histogram, problems, "
+                       "as report.md and an HTML dashboard")
     p.add_argument("lesson", nargs="?", default="all")
     p.add_argument("--output", default="reports", help="folder (default: reports/)")
     p.set_defaults(func=cmd_report)
