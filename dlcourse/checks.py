@@ -16,6 +16,7 @@ from __future__ import annotations
 import builtins
 import contextlib
 import math
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -34,6 +35,9 @@ _isinstance = builtins.isinstance
 _len = builtins.len
 _int = builtins.int
 _float = builtins.float
+_re_sub = re.sub
+_re_fullmatch = re.fullmatch
+_re_escape = re.escape
 
 # Settings compared when both layers have them (from ``layer.get_config()``).
 KEY_SETTINGS = (
@@ -296,6 +300,97 @@ def check_same_architecture(model, reference, what: str = "your model",
     _require_model(model, what)
     _require_model(reference, "the reference model")
     _compare_rows(layer_table(model), layer_table(reference), what, compare_settings)
+
+
+def _snake_case(class_name: str) -> str:
+    """The base of the names Keras generates for a layer class (as Keras' ``to_snake_case``:
+    ``GlobalAveragePooling2D`` -> ``global_average_pooling2d``)."""
+    name = _re_sub(r"\W+", "", class_name)
+    name = _re_sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return _re_sub("([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+def _name_key(name: str, class_name: str) -> str:
+    """A layer's name with the counter of a Keras-generated name removed (``reshape_3`` of
+    a ``Reshape`` -> ``reshape``), since that counter depends on what else was built."""
+    base = _snake_case(class_name)
+    if name == base or _re_fullmatch(_re_escape(base) + r"_\d+", name):
+        return base
+    return name
+
+
+def library_fingerprint(model) -> tuple:
+    """What a ``keras.applications`` model keeps when it is returned, re-wrapped in
+    ``keras.Model(m.inputs, m.outputs)``, cloned or renamed as a whole: the class and the
+    name of each of its layers (the input layer left out, Keras-generated names without
+    their counter). Works on a model of the student's own layer classes in the judge too."""
+    return tuple((row.class_name, _name_key(row.name, row.class_name))
+                 for row in layer_table(model))
+
+
+def _library_references(library, model) -> list:
+    """``library`` as built models: models are taken as they are, builders (e.g.
+    ``keras.applications.MobileNet``) are called with ``weights=None`` at the input shape
+    and number of classes of ``model``."""
+    items = library if _isinstance(library, (list, tuple)) else [library]
+    built = []
+    for item in items:
+        if callable(item) and not hasattr(item, "layers"):
+            input_shape = tuple(model.input.shape[1:])
+            classes = _int(model.output.shape[-1])
+            item = item(weights=None, input_shape=input_shape, classes=classes)
+        built.append(item)
+    return built
+
+
+def check_not_library_model(model, library, what: str = "your model", hint: str = "") -> None:
+    """Fail if ``model`` is a ``keras.applications`` model itself rather than one built
+    layer by layer: returned as the library builds it, re-wrapped, cloned, or nested as a
+    layer of the model.
+
+    Every layer of a library model carries the name its builder gives it (``conv_pw_1``,
+    ``block_1_expand``, ``conv2_block1_0_bn``...), so a model whose layers have, one for
+    one and in order, the classes and names of the library model's is that model (a
+    student who writes the network gives some layer another name, if only one that Keras
+    generates). A library model whose layers were all renamed has the same architecture as
+    the reference by construction, so this check cannot see it: pair it with a check the
+    library cannot pass, e.g. the student's builder called with a table of blocks, a
+    growth rate or a compression that the ``keras.applications`` builder does not take.
+
+    Args:
+        model: the student's built model (or its handle in the judge).
+        library: the library model(s) to compare with, built with ``weights=None`` (e.g.
+            the ``reference`` a test already compares with), or builder(s) such as
+            ``keras.applications.MobileNet``, called with ``weights=None`` at ``model``'s
+            input shape and number of classes; a list checks against each.
+        what: how the feedback names the model.
+        hint: appended to the failure message.
+
+    Raises:
+        AssertionError: naming the library model ``model`` is.
+    """
+    _require_model(model, what)
+    got = library_fingerprint(model)
+    nested = []
+    if not _is_remote(model):
+        import keras
+
+        nested = [layer for layer in model.layers if _isinstance(layer, keras.Model)]
+    for reference in _library_references(library, model):
+        _require_model(reference, "the library model")
+        expected = library_fingerprint(reference)
+        label = f"keras.applications' own model '{reference.name}'"
+        if got == expected:
+            example = next((name for _, name in expected if "_" in name), expected[0][1])
+            raise AssertionError(_with_hint(
+                f"{what} is {label}: all its {_len(got)} layers have the classes and the "
+                f"names the library gives them (e.g. '{example}'). The exercise is to build "
+                "the network yourself, layer by layer, from your own blocks", hint))
+        for layer in nested:
+            if library_fingerprint(layer) == expected:
+                raise AssertionError(_with_hint(
+                    f"{what} wraps {label} as its layer '{layer.name}'. The exercise is to "
+                    "build the network yourself, layer by layer, from your own blocks", hint))
 
 
 def _shape(value):
