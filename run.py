@@ -43,20 +43,37 @@ def setup() -> None:
 
 
 def system_packages() -> None:
-    """bubblewrap sandboxes the student kernels while grading (Debian package bubblewrap).
-    Installed here when missing and possible; otherwise grading says what is missing."""
-    if shutil.which("bwrap"):
+    """bubblewrap sandboxes the student kernels while grading (Debian package bubblewrap);
+    chromium and chromium-driver let the tests open the report dashboard in a real browser.
+    Installed here when missing and possible (root and apt-get), one package at a time (one
+    unavailable package does not keep the others out); otherwise says what is missing."""
+    browser = ("tests/test_dashboard.py skips its browser tests (e.g. `sudo apt-get install "
+               "chromium chromium-driver`)")
+    packages = (  # Debian package, a command it installs, what it is for, what lacks without
+        ("bubblewrap", "bwrap", "the grading sandbox",
+         "grading will refuse to run student code until it is (e.g. `sudo apt-get install "
+         "bubblewrap`), or with --weak-sandbox"),
+        ("chromium", "chromium", "a headless browser for the dashboard test", browser),
+        ("chromium-driver", "chromedriver", "Selenium's driver for chromium", browser))
+    missing = [p for p in packages if not shutil.which(p[1])]
+    if not missing:
         return
     if os.geteuid() == 0 and shutil.which("apt-get"):
-        print("installing bubblewrap (the grading sandbox) with apt-get", flush=True)
         quiet = {"stdout": subprocess.DEVNULL}
-        if subprocess.run(["apt-get", "install", "-y", "-q", "bubblewrap"], **quiet).returncode:
-            subprocess.run(["apt-get", "update", "-q"], **quiet)
-            subprocess.run(["apt-get", "install", "-y", "-q", "bubblewrap"], **quiet)
-    if not shutil.which("bwrap"):
-        print("bubblewrap (bwrap) is not installed: grading will refuse to run student code "
-              "until it is (e.g. `sudo apt-get install bubblewrap`), or with --weak-sandbox",
-              flush=True)
+        updated = False
+        for package, _, purpose, _ in missing:
+            print(f"installing {package} ({purpose}) with apt-get", flush=True)
+            install = ["apt-get", "install", "-y", "-q", package]
+            if subprocess.run(install, **quiet).returncode and not updated:
+                subprocess.run(["apt-get", "update", "-q"], **quiet)
+                updated = True
+                subprocess.run(install, **quiet)
+    else:
+        print("not root or no apt-get: not installing "
+              + ", ".join(p[0] for p in missing), flush=True)
+    for package, command, _, consequence in missing:
+        if not shutil.which(command):
+            print(f"{package} ({command}) is not installed: {consequence}", flush=True)
 
 
 def main(argv: list[str]) -> int:
