@@ -22,7 +22,7 @@ def _course(args) -> Course:
 def cmd_tidy(args) -> int:
     course = _course(args)
     for lesson in course.resolve_lessons(args.lessons):
-        for path in sorted((course.root / settings.SOURCE_DIRECTORY / lesson).glob("*.ipynb")):
+        for path in sorted(course.source(lesson).glob("*.ipynb")):
             nb = notebooks.read(path)
             notebooks.write(notebooks.tidy(nb), path)
             print(f"tidied {path.relative_to(course.root)}")
@@ -36,19 +36,23 @@ def cmd_release(args) -> int:
     url, _ = settings.repository(course.root)
     stamp = "stamped for " + url if url else "no Colab stamp (repository_url unset)"
     for lesson in lessons:
-        print(f"released {settings.RELEASE_DIRECTORY}/{lesson} ({stamp})")
+        print(f"released {course.released(lesson).relative_to(course.root)} ({stamp})")
     return 0
 
 
 def cmd_grade(args) -> int:
     course = _course(args)
     lessons = course.resolve_lessons([args.lesson])
-    limits = Limits(cell_timeout=args.cell_timeout, notebook_timeout=args.notebook_timeout,
-                    memory_bytes=int(args.memory_gib * 2**30),
-                    max_processes=args.max_processes)
+    # the command line, else c.Autograder.* in the course's nbgrader_config.py, else defaults
+    limits = course.limits(args.cell_timeout, args.notebook_timeout, args.memory_gib,
+                           args.max_processes)
+    mine = course.settings
+    workers = args.workers if args.workers is not None else mine.workers
+    scheduler = args.scheduler or mine.scheduler or None
     print(f"sandbox: {sandbox.describe()}")
-    outcomes = grade_lessons(course, lessons, args.workers, args.scheduler, args.force, limits,
-                             args.weak_sandbox, args.student, args.retry_failed)
+    outcomes = grade_lessons(course, lessons, workers, scheduler, args.force, limits,
+                             args.weak_sandbox or mine.weak_sandbox, args.student,
+                             args.retry_failed)
     if not outcomes:
         raise CourseError(f"nothing to grade: no submissions for {', '.join(lessons)} in "
                           f"{course.submissions}")
@@ -114,20 +118,27 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("grade", help="autograde every submission of a lesson (fast profile)")
     p.add_argument("lesson", help="lesson name or number, or 'all'")
     p.add_argument("--submissions", help="folder of <student>/<lesson>/ (default: submitted/)")
+    configured = " (default: c.Autograder.%s in nbgrader_config.py, else %s)"
     p.add_argument("--workers", type=int, default=None,
-                   help="local worker processes (default: number of cores; 1: sequential)")
-    p.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786")
+                   help="local worker processes; 1: sequential"
+                   + configured % ("workers", "the number of cores"))
+    p.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786"
+                   + configured % ("scheduler", "none: local workers"))
     p.add_argument("--force", action="store_true",
                    help="regrade submissions already graded in their current version")
     defaults = Limits()
-    p.add_argument("--cell-timeout", type=int, default=defaults.cell_timeout,
-                   help="seconds per cell (default: %(default)s)")
-    p.add_argument("--notebook-timeout", type=int, default=defaults.notebook_timeout,
-                   help="seconds per notebook (default: %(default)s)")
-    p.add_argument("--memory-gib", type=float, default=defaults.memory_bytes / 2**30,
-                   help="memory cap per submission in GiB (default: %(default)s)")
-    p.add_argument("--max-processes", type=int, default=defaults.max_processes,
-                   help="processes+threads cap per submission (default: %(default)s)")
+    p.add_argument("--cell-timeout", type=int, default=None,
+                   help="seconds per cell" + configured % (
+                       "cell_timeout", "nbgrader's Execute.timeout"))
+    p.add_argument("--notebook-timeout", type=int, default=None,
+                   help="seconds per notebook" + configured % (
+                       "notebook_timeout", defaults.notebook_timeout))
+    p.add_argument("--memory-gib", type=float, default=None,
+                   help="memory cap per submission in GiB" + configured % (
+                       "memory_gib", f"{defaults.memory_bytes / 2**30:g}"))
+    p.add_argument("--max-processes", type=int, default=None,
+                   help="processes+threads cap per submission" + configured % (
+                       "max_processes", defaults.max_processes))
     p.add_argument("--student", action="append", metavar="ID",
                    help="grade only this student (repeatable)")
     p.add_argument("--retry-failed", action="store_true",

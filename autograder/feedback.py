@@ -15,13 +15,13 @@ def write_feedback(course: Course, lesson: str) -> list[tuple[str, str]]:
     problems = []
     status = records.load_status(course).get(lesson, {})
     for student in records.graded_students(course, lesson):
-        if any((course.root / "autograded" / student / lesson).glob("*.ipynb")):
+        if any(course.autograded(student, lesson).glob("*.ipynb")):
             result = api.generate_feedback(lesson, student, force=True)
             if not result["success"]:
                 problems.append((student, nbgrader_failure(result)))
         else:  # nothing could be executed: the feedback is the reason
             reason = status.get(student, {}).get("reason", "it could not be graded")
-            folder = course.root / "feedback" / student / lesson
+            folder = course.feedback(student, lesson)
             folder.mkdir(parents=True, exist_ok=True)
             (folder / f"{lesson}.html").write_text(
                 f"<html><body><h1>{html.escape(lesson)}: 0 points</h1><p>Your submission "

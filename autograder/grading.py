@@ -44,7 +44,7 @@ def grade(course: Course, lesson: str, workers: int | None = None,
     for result in execute(plan.tasks, workers=workers, scheduler=scheduler):
         # an infrastructure failure is not the student's doing: no grade, next run retries
         outcome = (records.store_not_graded(course, result) if result.infrastructure
-                   else records.store(course, result))
+                   else records.store(course, result, plan.timestamps.get(result.student)))
         outcomes[result.student] = outcome
         if progress:
             progress(outcome)

@@ -20,6 +20,9 @@ class GradingPlan:
     students: list                              # everyone this run is about, in order
     tasks: list = field(default_factory=list)   # GradeTask per submission to grade
     kept: dict = field(default_factory=dict)    # student -> Outcome of an earlier run
+    # student -> when submitted (timestamp.txt, UTC datetime) or None: the late penalty
+    # is applied by the coordinator when it stores the grade (records.store)
+    timestamps: dict = field(default_factory=dict)
 
 
 def lesson_digest(course: Course, lesson: str) -> str:
@@ -32,11 +35,73 @@ def lesson_digest(course: Course, lesson: str) -> str:
 
 
 def judge_plans(course: Course, lesson: str) -> dict:
-    """What the judge runs for each notebook of ``lesson``, from the source notebooks."""
+    """What the judge runs for each notebook of ``lesson``, from the source notebooks.
+
+    A test that rebinds or deletes a name the student's code defines (nbgrader's user
+    guide checks ``sum_of_squares`` uses ``squares`` by deleting ``squares``) tests the
+    kernel's namespace itself, which the judge only reads: such a test is left out of the
+    plan, so it runs in the kernel as under plain nbgrader."""
     from autograder.judge_plan import plan
 
-    return {path.stem: plan(notebooks.read(path)).to_json()
-            for path in sorted(course.source(lesson).glob("*.ipynb"))}
+    plans = {}
+    for path in sorted(course.source(lesson).glob("*.ipynb")):
+        nb = notebooks.read(path)
+        judged = plan(nb).to_json()
+        for grade_id in kernel_tests(nb):
+            judged["steps"].pop(grade_id, None)
+        plans[path.stem] = judged
+    return plans
+
+
+def _student_names(nb) -> set:
+    """Top-level names the solution cells bind (functions, classes, imports, variables)."""
+    import ast
+
+    names = set()
+    for cell in nb.cells:
+        if notebooks.cell_kind(cell) != "solution":
+            continue
+        try:
+            tree = ast.parse(_python(cell.source))
+        except SyntaxError:
+            continue
+        for statement in tree.body:
+            if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                names.add(statement.name)
+            elif isinstance(statement, (ast.Import, ast.ImportFrom)):
+                names.update((a.asname or a.name).split(".")[0] for a in statement.names)
+            else:
+                targets = {ast.Assign: lambda s: s.targets, ast.AugAssign: lambda s: [s.target],
+                           ast.AnnAssign: lambda s: [s.target], ast.For: lambda s: [s.target],
+                           }.get(type(statement), lambda s: [])(statement)
+                names.update(n.id for t in targets for n in ast.walk(t)
+                             if isinstance(n, ast.Name))
+    return names
+
+
+def _python(source: str) -> str:
+    return "\n".join("" if line.lstrip().startswith(("%", "!")) else line
+                     for line in source.splitlines())
+
+
+def kernel_tests(nb) -> set:
+    """Grade ids of test cells that rebind or delete a name of the student's code."""
+    import ast
+
+    student = _student_names(nb)
+    found = set()
+    for cell in nb.cells:
+        if notebooks.cell_kind(cell) != "test":
+            continue
+        try:
+            tree = ast.parse(_python(cell.source))
+        except SyntaxError:
+            continue
+        bound = {n.id for n in ast.walk(tree)
+                 if isinstance(n, ast.Name) and isinstance(n.ctx, (ast.Store, ast.Del))}
+        if bound & student:
+            found.add(notebooks.grade_id(cell))
+    return found
 
 
 def plan_grading(course: Course, lesson: str, students=None, limits: Limits | None = None,
@@ -61,11 +126,13 @@ def plan_grading(course: Course, lesson: str, students=None, limits: Limits | No
     plans, digest = judge_plans(course, lesson), lesson_digest(course, lesson)
     graded = set(records.graded_students(course, lesson))
     weak = sandbox.bwrap_path() is None   # accepted by the caller (grading.grade)
+    limits = limits or course.limits()      # the course's nbgrader_config.py, else defaults
     for student in chosen:
-        folder = course.submissions / student / lesson
+        folder = course.submitted(student, lesson)
+        result.timestamps[student] = course.timestamp(student, lesson)
         files = {p.name: p.read_bytes() for p in sorted(folder.iterdir())
                  if p.is_file() and p.suffix == ".ipynb"}
-        task = GradeTask(lesson, student, files, template, names, limits or Limits(),
+        task = GradeTask(lesson, student, files, template, names, limits,
                          weak, plans, digest)
         previous = status.get(student, {})
         failed_before = (not previous.get("ok", True)
@@ -73,6 +140,8 @@ def plan_grading(course: Course, lesson: str, students=None, limits: Limits | No
         if (not force and student in graded and previous.get("digest") == task.digest
                 and not (retry_failed and failed_before)):
             score, max_score = records.submission_score(course, lesson, student)
+            previous = records.refresh_late_penalty(
+                course, lesson, student, result.timestamps[student]) or previous
             result.kept[student] = records.Outcome(
                 student, lesson, previous.get("ok", True), score, max_score,
                 previous.get("reason", ""), previous.get("flags", []), resumed=True)

@@ -32,33 +32,143 @@ class Outcome:
     not_graded: bool = False  # the grader failed (retried): left for the next run
 
 
-def store(course: Course, result: GradeResult) -> Outcome:
+def store(course: Course, result: GradeResult, timestamp=None) -> Outcome:
     """Write one result: gradebook entry (replacing any earlier one), autograded notebooks,
-    status. Safe to repeat; an interrupted store is redone on resume."""
+    status. Safe to repeat; an interrupted store is redone on resume.
+
+    The scores are nbgrader's: its ``SaveAutoGrades`` runs on the autograded notebooks
+    against the course gradebook (so manually graded answer cells await a person, as
+    after ``nbgrader autograde``), then ``AssignLatePenalties`` with the course's
+    ``LateSubmissionPlugin`` from ``timestamp`` (``timestamp.txt``) and the assignment's
+    due date. A submission with a review flag (``c.Autograder.review_flags``) has every
+    grade marked ``needs_manual_grade`` and the grader's reasons as the comment of each
+    answer cell, so formgrader's manual-grading queue shows it and why."""
     lesson, student = result.lesson, result.student
     with course.gradebook() as gb:
         gb.update_or_create_student(student)
         with contextlib.suppress(Exception):
             gb.remove_submission(lesson, student)
-        gb.add_submission(lesson, student)
+        gb.add_submission(lesson, student, **({"timestamp": timestamp} if timestamp else {}))
+        if not result.cells:  # nothing could be executed: zero, as nbgrader gives a
+            for notebook in gb.find_submission(lesson, student).notebooks:  # missing file
+                for grade in notebook.grades:
+                    grade.auto_score, grade.needs_manual_grade = 0, False
         for key, (score, _) in result.cells.items():
             notebook, grade_id = key.split("/", 1)
+            if f"{notebook}.ipynb" in result.autograded:
+                continue  # nbgrader's SaveAutoGrades scores it below, from the notebook
             grade = gb.find_grade(grade_id, notebook, lesson, student)
             grade.auto_score = score
             grade.needs_manual_grade = False
         gb.db.commit()
-    folder = course.root / "autograded" / student / lesson
+    folder = course.autograded(student, lesson)
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     for name, raw in result.autograded.items():
         (folder / name).write_bytes(raw)
+    import nbformat
+
+    from nbgrader.preprocessors import SaveAutoGrades
+
+    for name, raw in sorted(result.autograded.items()):
+        if name.endswith(".ipynb"):
+            _nbgrader_step(course, SaveAutoGrades, lesson, student, name[:-len(".ipynb")],
+                           nbformat.reads(raw.decode("utf-8"), as_version=4))
+    review = sorted(set(result.flags) & set(course.settings.review_flags))
+    if review:
+        hand_to_reviewer(course, lesson, student, review, result.reason)
+    late = apply_late_penalty(course, lesson, student)
+    flags = list(result.flags) + (["late"] if late else [])
+    reason = "; ".join(filter(None, [result.reason, late_note(late)]))
     save_status(course, lesson, student, {
-        "digest": result.digest, "ok": result.ok, "reason": result.reason,
-        "flags": result.flags, "seconds": round(result.seconds, 1),
-        "sandbox": result.sandbox})
+        "digest": result.digest, "ok": result.ok, "reason": reason,
+        "grader_reason": result.reason, "flags": flags, "seconds": round(result.seconds, 1),
+        "sandbox": result.sandbox, "review": review, **late})
     score, max_score = submission_score(course, lesson, student)
-    return Outcome(student, lesson, result.ok, score, max_score, result.reason,
-                   result.flags, result.seconds)
+    return Outcome(student, lesson, result.ok, score, max_score, reason, flags,
+                   result.seconds)
+
+
+def _nbgrader_step(course: Course, step, lesson: str, student: str, notebook: str,
+                   nb=None) -> None:
+    """Run one of nbgrader's gradebook preprocessors (``SaveAutoGrades``,
+    ``AssignLatePenalties``) on a notebook of a submission, configured as the course
+    configures nbgrader."""
+    import nbformat
+
+    resources = {"nbgrader": {"notebook": notebook, "assignment": lesson,
+                              "student": student, "db_url": course.db_url}}
+    step(config=course.config).preprocess(nb or nbformat.v4.new_notebook(), resources)
+
+
+def hand_to_reviewer(course: Course, lesson: str, student: str, flags, reason: str) -> None:
+    """Put the submission in formgrader's manual-grading queue: every grade needs a
+    manual grade (the autograder's score stays as its suggestion), and each answer cell's
+    comment says what the grader found."""
+    note = f"autograder: review ({', '.join(flags)}): {reason or 'no details'}"
+    with course.gradebook() as gb:
+        submission = gb.find_submission(lesson, student)
+        for notebook in submission.notebooks:
+            for grade in notebook.grades:
+                grade.needs_manual_grade = True
+            for comment in notebook.comments:
+                comment.auto_comment = "\n\n".join(filter(None, [note, comment.auto_comment]))
+        gb.db.commit()
+
+
+def apply_late_penalty(course: Course, lesson: str, student: str, timestamp=None,
+                       set_timestamp: bool = False) -> dict:
+    """nbgrader's late penalty for the stored submission (its ``AssignLatePenalties``
+    step with the course's ``LateSubmissionPlugin``), after setting the submission's
+    timestamp when ``set_timestamp``. Returns ``{"late_seconds", "late_penalty",
+    "timestamp"}`` for a late submission, ``{}`` otherwise."""
+    from nbgrader.preprocessors import AssignLatePenalties
+
+    with course.gradebook() as gb:
+        submission = gb.find_submission(lesson, student)
+        if set_timestamp:
+            submission.timestamp = timestamp
+            gb.db.commit()
+        notebooks = [nb.name for nb in submission.notebooks]
+    for notebook in notebooks:
+        _nbgrader_step(course, AssignLatePenalties, lesson, student, notebook)
+    with course.gradebook() as gb:
+        submission = gb.find_submission(lesson, student)
+        seconds = float(submission.total_seconds_late)
+        if not seconds:
+            return {}
+        return {"late_seconds": round(seconds, 1),
+                "late_penalty": float(submission.late_submission_penalty or 0),
+                "timestamp": submission.timestamp.isoformat()}
+
+
+def late_note(late: dict) -> str:
+    if not late:
+        return ""
+    hours = late["late_seconds"] / 3600
+    return (f"submitted {hours:.1f} h after the due date (late penalty "
+            f"{late['late_penalty']:g} point(s))")
+
+
+def refresh_late_penalty(course: Course, lesson: str, student: str, timestamp) -> dict:
+    """For a submission kept from an earlier run: its timestamp and late penalty as the
+    gradebook's due date and ``timestamp.txt`` say now (an extension, a new due date, a
+    resubmission of the same files); the status file follows. Returns the submission's
+    status entry."""
+    late = apply_late_penalty(course, lesson, student, timestamp, set_timestamp=True)
+    status = load_status(course).get(lesson, {}).get(student)
+    if status is not None:
+        entry = {k: v for k, v in status.items()
+                 if k not in ("late_seconds", "late_penalty", "timestamp")}
+        entry["flags"] = [f for f in entry.get("flags", []) if f != "late"] + (
+            ["late"] if late else [])
+        if "grader_reason" in entry:
+            entry["reason"] = "; ".join(filter(None, [entry["grader_reason"],
+                                                      late_note(late)]))
+        status, previous = {**entry, **late}, status
+        if status != previous:
+            save_status(course, lesson, student, status)
+    return status or {}
 
 
 def store_not_graded(course: Course, result: GradeResult) -> Outcome:
