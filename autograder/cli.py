@@ -90,8 +90,10 @@ def cmd_export(args) -> int:
     from autograder.export import export_csv
 
     course = _course(args)
-    count = export_csv(course, course.resolve_lessons([args.lesson]), Path(args.output))
-    print(f"wrote {count} row(s) to {args.output}")
+    output = args.output or ("moodle_grades.csv" if args.format == "moodle" else "grades.csv")
+    count = export_csv(course, course.resolve_lessons([args.lesson]), Path(output),
+                       args.format)
+    print(f"wrote {count} row(s) to {output}")
     return 0
 
 
@@ -159,9 +161,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("lesson", help="lesson name or number, or 'all'")
     p.set_defaults(func=cmd_feedback)
 
-    p = sub.add_parser("export", help="write grades as CSV")
+    p = sub.add_parser("export", help="write grades as CSV: every student of the roster, "
+                       "missing submissions included")
     p.add_argument("lesson", nargs="?", default="all")
-    p.add_argument("--output", default="grades.csv")
+    p.add_argument("--format", choices=["csv", "moodle"], default="csv",
+                   help="csv: scores, late penalty, flags and per-exercise scores; moodle: "
+                   "the file Moodle's gradebook imports (Grades > Import > CSV file)")
+    p.add_argument("--output", help="file (default: grades.csv, moodle_grades.csv)")
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("demo", help="release and grade the bundled sample submissions in a "
