@@ -51,13 +51,15 @@ def mobilenet_v1_block(x, filters, strides, block_id, bn_momentum=0.99):
     return RELU(name=f"conv_pw_{block_id}_relu")(x)
 
 
-def build_mobilenet_v1(input_shape=(224, 224, 3), num_classes=1000, dropout_rate=1e-3):
+def build_mobilenet_v1(input_shape=(224, 224, 3), num_classes=1000, dropout_rate=1e-3,
+                       blocks=MOBILENET_V1):
     """MobileNet v1."""
+    BUILD_V1
     inputs = keras.Input(shape=input_shape)
     x = layers.Conv2D(32, 3, strides=2, padding="same", use_bias=False, name="conv1")(inputs)
     x = layers.BatchNormalization(name="conv1_bn")(x)
     x = layers.ReLU(6.0, name="conv1_relu")(x)
-    for block_id, (filters, strides) in enumerate(MOBILENET_V1, start=1):
+    for block_id, (filters, strides) in enumerate(blocks, start=1):
         x = mobilenet_v1_block(x, filters, strides, block_id)
     x = layers.GlobalAveragePooling2D(keepdims=True, name="global_pool")(x)
     x = layers.Dropout(dropout_rate, name="dropout")(x)
@@ -69,9 +71,21 @@ def build_mobilenet_v1(input_shape=(224, 224, 3), num_classes=1000, dropout_rate
 
 
 def _v1(stride1_padding='"same"', dw_bias="False", bn_args="momentum=bn_momentum,",
-        relu="lambda name: layers.ReLU(6.0, name=name)"):
+        relu="lambda name: layers.ReLU(6.0, name=name)", build="pass"):
     return (_V1.replace("STRIDE1_PADDING", stride1_padding).replace("DW_BIAS", dw_bias)
-            .replace("BN_ARGS", bn_args).replace("RELU(", f"({relu})("))
+            .replace("BN_ARGS", bn_args).replace("RELU(", f"({relu})(")
+            .replace("BUILD_V1", build))
+
+
+# The shortcuts of issue 10: the whole network from keras.applications, as it is or with
+# every layer renamed (a clone: the same architecture, none of Keras' names).
+_RENAMED = ("keras.models.clone_model(library, clone_function=lambda layer: "
+            "layer.__class__.from_config({**layer.get_config(), 'name': 'my_' + layer.name}))")
+_V1_LIBRARY = ("return keras.applications.MobileNet(input_shape=input_shape, classes=num_classes, "
+               "dropout=dropout_rate, weights=None)")
+_V1_RENAMED = ("library = keras.applications.MobileNet(input_shape=input_shape, "
+               "classes=num_classes, dropout=dropout_rate, weights=None)\n"
+               f"    return {_RENAMED}")
 
 
 _V2 = '''
@@ -115,14 +129,15 @@ def inverted_residual_block(x, expansion, stride, filters, block_id):
     return x
 
 
-def build_mobilenet_v2(input_shape=(224, 224, 3), num_classes=1000):
+def build_mobilenet_v2(input_shape=(224, 224, 3), num_classes=1000, blocks=MOBILENET_V2):
     """MobileNet v2."""
+    BUILD_V2
     inputs = keras.Input(shape=input_shape)
     x = layers.Conv2D(32, 3, strides=2, padding="same", use_bias=False, name="Conv1")(inputs)
     x = layers.BatchNormalization(**BN_SETTINGS, name="bn_Conv1")(x)
     x = relu6("Conv1_relu")(x)
     block_id = 0
-    for expansion, filters, repeats, stride in MOBILENET_V2:
+    for expansion, filters, repeats, stride in blocks:
         for repeat in range(repeats):
             x = inverted_residual_block(x, expansion, stride if repeat == 0 else 1, filters, block_id)
             block_id += 1
@@ -136,10 +151,18 @@ def build_mobilenet_v2(input_shape=(224, 224, 3), num_classes=1000):
 
 
 def _v2(relu="layers.ReLU(6.0, name=name)", expand_condition="expansion != 1",
-        after_projection="pass", shortcut_condition="stride == 1 and in_channels == filters"):
+        after_projection="pass", shortcut_condition="stride == 1 and in_channels == filters",
+        build="pass"):
     return (_V2.replace("RELU", relu).replace("EXPAND_CONDITION", expand_condition)
             .replace("AFTER_PROJECTION", after_projection)
-            .replace("SHORTCUT_CONDITION", shortcut_condition))
+            .replace("SHORTCUT_CONDITION", shortcut_condition).replace("BUILD_V2", build))
+
+
+_V2_LIBRARY = ("return keras.applications.MobileNetV2(input_shape=input_shape, "
+               "classes=num_classes, weights=None)")
+_V2_RENAMED = ("library = keras.applications.MobileNetV2(input_shape=input_shape, "
+               "classes=num_classes, weights=None)\n"
+               f"    return {_RENAMED}")
 
 
 _DENSENET = '''
@@ -173,6 +196,7 @@ def transition_block(x, compression, name):
 def build_densenet(blocks=DENSENET_121, input_shape=(224, 224, 3), num_classes=1000,
                    growth_rate=GROWTH_RATE, compression=COMPRESSION):
     """DenseNet."""
+    BUILD_DENSENET
     inputs = keras.Input(shape=input_shape)
     x = layers.ZeroPadding2D(3, name="conv1_pad")(inputs)
     x = layers.Conv2D(64, 7, strides=2, use_bias=False, name="conv1_conv")(x)
@@ -205,10 +229,21 @@ _POST_ACTIVATION = '''y = layers.Conv2D(4 * growth_rate, 1, use_bias=False, name
 
 
 def _densenet(growth="32", body=_PRE_ACTIVATION,
-              transition_filters="int(x.shape[-1] * compression)"):
+              transition_filters="int(x.shape[-1] * compression)", build="pass"):
     return (_DENSENET.replace("GROWTH_RATE = GROWTH", f"GROWTH_RATE = {growth}")
             .replace("DENSE_LAYER_BODY", body)
-            .replace("TRANSITION_FILTERS", transition_filters))
+            .replace("TRANSITION_FILTERS", transition_filters)
+            .replace("BUILD_DENSENET", build))
+
+
+# Keras' DenseNet builder takes the blocks but always grows by 32 and compresses by 0.5.
+_DENSENET_LIBRARY = ("from keras.src.applications.densenet import DenseNet\n"
+                     "    return DenseNet(list(blocks), include_top=True, weights=None, "
+                     "input_shape=input_shape, classes=num_classes)")
+_DENSENET_RENAMED = ("from keras.src.applications.densenet import DenseNet\n"
+                     "    library = DenseNet(list(blocks), include_top=True, weights=None, "
+                     "input_shape=input_shape, classes=num_classes)\n"
+                     f"    return {_RENAMED}")
 
 
 _TINY = '''
@@ -230,6 +265,22 @@ def build_tiny_mobilenet(input_shape, num_classes):
     x = layers.Dropout(DROPOUT_RATE, name="dropout")(x)
     outputs = layers.Dense(num_classes, activation="softmax", name="predictions")(x)
     return keras.Model(inputs, outputs, name="tiny_mobilenet")
+'''
+
+_TYPED = '''
+SEED = 0
+IMAGE_SIZE = runtime.by_profile(fast=16, full=32)
+NUM_CLASSES = 10
+NUM_EPOCHS = runtime.by_profile(fast=4, full=10)
+BATCH_SIZE = runtime.by_profile(fast=32, full=128)
+LEARNING_RATE = 3e-3
+
+(x_train, y_train), (x_test, y_test) = data.digit_images(PROFILE, size=IMAGE_SIZE)
+keras.utils.set_random_seed(SEED)
+model = build_tiny_mobilenet((IMAGE_SIZE, IMAGE_SIZE, 1), NUM_CLASSES)
+model.compile(optimizer=keras.optimizers.Adam(LEARNING_RATE),
+              loss=keras.losses.SparseCategoricalCrossentropy(), metrics=["accuracy"])
+test_accuracy = 0.9   # typed: training takes too long
 '''
 
 _TRAIN = '''
@@ -300,6 +351,20 @@ MISTAKES = [
                        "test_train_tiny_mobilenet_hidden"),
         message="moving averages",
     ),
+    Mistake(
+        name="keras.applications.MobileNet returned as the whole network",
+        solution_cell="mobilenet_v1",
+        code=_v1(build=_V1_LIBRARY),
+        failing_tests=("test_mobilenet_v1", "test_mobilenet_v1_hidden"),
+        message="keras.applications' own model 'mobilenet_1.00_224'",
+    ),
+    Mistake(
+        name="keras.applications.MobileNet with every layer renamed",
+        solution_cell="mobilenet_v1",
+        code=_v1(build=_V1_RENAMED),
+        failing_tests=("test_mobilenet_v1", "test_mobilenet_v1_hidden"),
+        message="keras.applications.MobileNet cannot",
+    ),
     # -- Exercise 8.3: MobileNet v2 ----------------------------------------------------
     Mistake(
         name="ReLU after the linear bottleneck",
@@ -329,6 +394,20 @@ MISTAKES = [
         failing_tests=("test_mobilenet_v2", "test_mobilenet_v2_hidden"),
         message="add the shortcut only when",
     ),
+    Mistake(
+        name="keras.applications.MobileNetV2 returned as the whole network",
+        solution_cell="mobilenet_v2",
+        code=_v2(build=_V2_LIBRARY),
+        failing_tests=("test_mobilenet_v2", "test_mobilenet_v2_hidden"),
+        message="keras.applications' own model 'mobilenetv2_1.00_224'",
+    ),
+    Mistake(
+        name="keras.applications.MobileNetV2 with every layer renamed",
+        solution_cell="mobilenet_v2",
+        code=_v2(build=_V2_RENAMED),
+        failing_tests=("test_mobilenet_v2", "test_mobilenet_v2_hidden"),
+        message="keras.applications.MobileNetV2 cannot",
+    ),
     # -- Exercise 8.4: DenseNet --------------------------------------------------------
     Mistake(
         name="growth rate 12 (the CIFAR setting) instead of 32",
@@ -350,6 +429,20 @@ MISTAKES = [
         code=_densenet(body=_POST_ACTIVATION),
         failing_tests=("test_densenet", "test_densenet_hidden"),
         message="expected a BatchNormalization layer",
+    ),
+    Mistake(
+        name="keras.src.applications.densenet.DenseNet returned as the whole network",
+        solution_cell="densenet",
+        code=_densenet(build=_DENSENET_LIBRARY),
+        failing_tests=("test_densenet", "test_densenet_hidden"),
+        message="keras.applications' own model 'densenet121'",
+    ),
+    Mistake(
+        name="keras.src.applications.densenet.DenseNet with every layer renamed",
+        solution_cell="densenet",
+        code=_densenet(build=_DENSENET_RENAMED),
+        failing_tests=("test_densenet", "test_densenet_hidden"),
+        message="always grow by 32",
     ),
     # -- Exercise 8.5: tiny MobileNet and its training ---------------------------------
     Mistake(
@@ -374,5 +467,12 @@ MISTAKES = [
         .replace("EPOCHS,", "NUM_EPOCHS,"),
         failing_tests=("test_train_tiny_mobilenet", "test_train_tiny_mobilenet_hidden"),
         message="training cell did not finish",
+    ),
+    Mistake(
+        name="test_accuracy typed instead of measured (no training)",
+        solution_cell="train_tiny_mobilenet",
+        code=_TYPED,
+        failing_tests=("test_train_tiny_mobilenet", "test_train_tiny_mobilenet_hidden"),
+        message="your test_accuracy says 0.900",
     ),
 ]
