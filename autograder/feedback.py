@@ -15,7 +15,10 @@ def write_feedback(course: Course, lesson: str) -> list[tuple[str, str]]:
     problems = []
     status = records.load_status(course).get(lesson, {})
     for student in records.graded_students(course, lesson):
-        if any(course.autograded(student, lesson).glob("*.ipynb")):
+        # a review copy (a flagged notebook nbgrader could not finish) is for formgrader,
+        # not feedback: the student gets the reason
+        if (any(course.autograded(student, lesson).glob("*.ipynb"))
+                and not status.get(student, {}).get("review_copy")):
             result = api.generate_feedback(lesson, student, force=True)
             if not result["success"]:
                 problems.append((student, nbgrader_failure(result)))

@@ -41,10 +41,12 @@ def grade(course: Course, lesson: str, workers: int | None = None,
                           "weaker isolation explicitly with --weak-sandbox")
     plan = plan_grading(course, lesson, students, limits, force, retry_failed)
     outcomes = dict(plan.kept)
+    files = {task.student: task.files for task in plan.tasks}
     for result in execute(plan.tasks, workers=workers, scheduler=scheduler):
         # an infrastructure failure is not the student's doing: no grade, next run retries
         outcome = (records.store_not_graded(course, result) if result.infrastructure
-                   else records.store(course, result, plan.timestamps.get(result.student)))
+                   else records.store(course, result, plan.timestamps.get(result.student),
+                                      files.get(result.student)))
         outcomes[result.student] = outcome
         if progress:
             progress(outcome)

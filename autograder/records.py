@@ -32,7 +32,8 @@ class Outcome:
     not_graded: bool = False  # the grader failed (retried): left for the next run
 
 
-def store(course: Course, result: GradeResult, timestamp=None) -> Outcome:
+def store(course: Course, result: GradeResult, timestamp=None,
+          submitted: dict | None = None) -> Outcome:
     """Write one result: gradebook entry (replacing any earlier one), autograded notebooks,
     status. Safe to repeat; an interrupted store is redone on resume.
 
@@ -42,7 +43,10 @@ def store(course: Course, result: GradeResult, timestamp=None) -> Outcome:
     ``LateSubmissionPlugin`` from ``timestamp`` (``timestamp.txt``) and the assignment's
     due date. A submission with a review flag (``c.Autograder.review_flags``) has every
     grade marked ``needs_manual_grade`` and the grader's reasons as the comment of each
-    answer cell, so formgrader's manual-grading queue shows it and why."""
+    answer cell, so formgrader's manual-grading queue shows it and why; a flagged notebook
+    nbgrader could not finish (a crash) is put in the autograded folder as submitted
+    (outputs cleared, nbgrader's cells restored), so formgrader can open it.
+    ``submitted`` is ``{notebook name: bytes}`` as graded."""
     lesson, student = result.lesson, result.student
     with course.gradebook() as gb:
         gb.update_or_create_student(student)
@@ -75,15 +79,19 @@ def store(course: Course, result: GradeResult, timestamp=None) -> Outcome:
             _nbgrader_step(course, SaveAutoGrades, lesson, student, name[:-len(".ipynb")],
                            nbformat.reads(raw.decode("utf-8"), as_version=4))
     review = sorted(set(result.flags) & set(course.settings.review_flags))
+    copies = []
     if review:
         hand_to_reviewer(course, lesson, student, review, result.reason)
+        copies = _review_copies(course, lesson, student, submitted or {},
+                                set(result.autograded))
     late = apply_late_penalty(course, lesson, student)
     flags = list(result.flags) + (["late"] if late else [])
     reason = "; ".join(filter(None, [result.reason, late_note(late)]))
     save_status(course, lesson, student, {
         "digest": result.digest, "ok": result.ok, "reason": reason,
         "grader_reason": result.reason, "flags": flags, "seconds": round(result.seconds, 1),
-        "sandbox": result.sandbox, "review": review, **late})
+        "sandbox": result.sandbox, "review": review, **late,
+        **({"review_copy": copies} if copies else {})})
     score, max_score = submission_score(course, lesson, student)
     return Outcome(student, lesson, result.ok, score, max_score, reason, flags,
                    result.seconds)
@@ -99,6 +107,32 @@ def _nbgrader_step(course: Course, step, lesson: str, student: str, notebook: st
     resources = {"nbgrader": {"notebook": notebook, "assignment": lesson,
                               "student": student, "db_url": course.db_url}}
     step(config=course.config).preprocess(nb or nbformat.v4.new_notebook(), resources)
+
+
+def _review_copies(course: Course, lesson: str, student: str, submitted: dict,
+                   autograded: set) -> list[str]:
+    """Notebooks of a flagged submission that nbgrader did not write (it stopped), copied
+    as submitted into the autograded folder, sanitized as nbgrader sanitizes before
+    executing (outputs cleared, locked and test cells restored from the gradebook)."""
+    import nbformat
+
+    from nbgrader.preprocessors import ClearOutput, OverwriteCells
+
+    with course.gradebook() as gb:
+        expected = {f"{nb.name}.ipynb" for nb in gb.find_assignment(lesson).notebooks}
+    copies = []
+    for name in sorted(expected & set(submitted) - autograded):
+        try:
+            nb = nbformat.reads(submitted[name].decode("utf-8"), as_version=4)
+        except Exception:   # unreadable: nothing formgrader could show
+            continue
+        resources = {"nbgrader": {"notebook": name[:-len(".ipynb")], "assignment": lesson,
+                                  "student": student, "db_url": course.db_url}}
+        for step in (ClearOutput, OverwriteCells):
+            nb, resources = step(config=course.config).preprocess(nb, resources)
+        nbformat.write(nb, str(course.autograded(student, lesson) / name))
+        copies.append(name)
+    return copies
 
 
 def hand_to_reviewer(course: Course, lesson: str, student: str, flags, reason: str) -> None:
