@@ -160,17 +160,20 @@ def apply_late_penalty(course: Course, lesson: str, student: str, timestamp=None
 
     with course.gradebook() as gb:
         submission = gb.find_submission(lesson, student)
-        if set_timestamp:
+        if set_timestamp and submission.timestamp != timestamp:
             submission.timestamp = timestamp
             gb.db.commit()
+        seconds = float(submission.total_seconds_late)
+        stale = any(nb.late_submission_penalty for nb in submission.notebooks)
         notebooks = [nb.name for nb in submission.notebooks]
+    if not seconds and not stale:
+        return {}   # on time, nothing to reset: what the plugin would conclude
     for notebook in notebooks:
         _nbgrader_step(course, AssignLatePenalties, lesson, student, notebook)
+    if not seconds:
+        return {}
     with course.gradebook() as gb:
         submission = gb.find_submission(lesson, student)
-        seconds = float(submission.total_seconds_late)
-        if not seconds:
-            return {}
         return {"late_seconds": round(seconds, 1),
                 "late_penalty": float(submission.late_submission_penalty or 0),
                 "timestamp": submission.timestamp.isoformat()}
