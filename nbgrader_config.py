@@ -7,3 +7,5 @@ from autograder.settings import configure
 
 c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
 configure(c, os.path.dirname(os.path.abspath(__file__)))
+# `python -m autograder` reads this file too; its own settings can go here, e.g.
+# c.Autograder.workers = 8 or c.Autograder.notebook_timeout = 1200 (see README).
