@@ -336,9 +336,13 @@ def _library_references(library, model) -> list:
     built = []
     for item in items:
         if callable(item) and not hasattr(item, "layers"):
-            input_shape = tuple(model.input.shape[1:])
-            classes = _int(model.output.shape[-1])
-            item = item(weights=None, input_shape=input_shape, classes=classes)
+            if _is_remote(model):   # a model of the student's classes: its layer table
+                rows = layer_table(model, include_input=True)
+                input_shape, output_shape = rows[0].output_shape, rows[-1].output_shape
+            else:
+                input_shape, output_shape = model.inputs[0].shape, model.outputs[0].shape
+            item = item(weights=None, input_shape=tuple(input_shape[1:]),
+                        classes=_int(output_shape[-1]))
         built.append(item)
     return built
 

@@ -125,3 +125,17 @@ def test_generated_names_lose_their_counter_only():
 def test_non_models_are_refused_with_a_clear_message(library):
     with pytest.raises(AssertionError, match="should be a keras.Model"):
         checks.check_not_library_model(None, library)
+
+
+def test_a_sequential_model_is_compared_with_the_builders_model_at_its_shape():
+    def builder(weights, input_shape, classes):
+        assert weights is None
+        return keras.Sequential([keras.Input(input_shape), layers.Flatten(name="flat"),
+                                 layers.Dense(classes, name="logits")], name="library")
+
+    copy = builder(None, (4, 4, 1), 3)
+    with pytest.raises(AssertionError, match="own model 'library'"):
+        checks.check_not_library_model(copy, builder)
+    mine = keras.Sequential([keras.Input((4, 4, 1)), layers.Flatten(name="flatten"),
+                             layers.Dense(3, name="scores")])
+    checks.check_not_library_model(mine, builder)
