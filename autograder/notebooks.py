@@ -123,3 +123,26 @@ def fill_in(released: nbformat.NotebookNode, source: nbformat.NotebookNode,
         elif only is None or gid in only:
             cell.source = answers[gid]
     return submission
+
+
+def imported_modules(nb: nbformat.NotebookNode) -> list[str]:
+    """Absolute modules the notebook's code cells import (``import a.b``, ``from a.b import
+    c``): what a warm kernel template loads ahead of the kernels that run it."""
+    import ast
+
+    found = []
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        source = "\n".join("" if line.lstrip().startswith(("%", "!")) else line
+                           for line in cell.source.splitlines())
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                found += [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                found.append(node.module)
+    return sorted(set(found))

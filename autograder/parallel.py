@@ -21,7 +21,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder import sandbox
+from autograder import sandbox, warm
 from autograder.worker import autograde_scratch
 
 @dataclass(frozen=True)
@@ -45,6 +45,7 @@ class GradeTask:
     weak_sandbox: bool = False       # accepted explicitly: no bubblewrap
     judge_plans: dict = field(default_factory=dict)  # notebook stem -> JudgePlan JSON
     lesson_digest: str = ""          # of the lesson's source: a fixed test regrades all
+    preload: list = field(default_factory=list)  # modules the lesson imports (autograder.warm)
 
     @property
     def digest(self) -> str:
@@ -93,7 +94,7 @@ def remove_stale_scratch() -> list[str]:
     import psutil
 
     removed = []
-    for folder in scratch_base().glob("task-*"):
+    for folder in [*scratch_base().glob("task-*"), *scratch_base().glob("warm-*")]:
         parts = folder.name.split("-")
         if len(parts) < 3 or not parts[1].isdigit() or psutil.pid_exists(int(parts[1])):
             continue
@@ -158,6 +159,12 @@ def run_task(task: GradeTask) -> GradeResult:
             cgroup_name=cgroup if sandbox.cgroups_available() else "",
             state_file=str(scratch / "sandbox-state.json"), log_file=str(scratch / "kernel.log"),
             grader_pid=os.getpid())
+        cold = warm.available(task.weak_sandbox)
+        if not cold:
+            with _environment(DLCOURSE_PROFILE="fast", TF_CPP_MIN_LOG_LEVEL="2"):
+                config.warm_socket = warm.control_socket(
+                    scratch_base(), sandbox.kernel_environment(), task.preload)
+            config.scratch_area = str(scratch_base())
         config.save(scratch / "sandbox.json")
         sandbox.write_kernelspec(scratch / "jupyter", scratch / "sandbox.json")
         plans = scratch / "judge"

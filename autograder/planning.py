@@ -124,6 +124,8 @@ def plan_grading(course: Course, lesson: str, students=None, limits: Limits | No
     status = records.load_status(course).get(lesson, {})
     template, names = template_gradebook(course, lesson)
     plans, digest = judge_plans(course, lesson), lesson_digest(course, lesson)
+    preload = sorted({m for path in sorted(course.source(lesson).glob("*.ipynb"))
+                      for m in notebooks.imported_modules(notebooks.read(path))})
     graded = set(records.graded_students(course, lesson))
     weak = sandbox.bwrap_path() is None   # accepted by the caller (grading.grade)
     limits = limits or course.limits()      # the course's nbgrader_config.py, else defaults
@@ -133,7 +135,7 @@ def plan_grading(course: Course, lesson: str, students=None, limits: Limits | No
         files = {p.name: p.read_bytes() for p in sorted(folder.iterdir())
                  if p.is_file() and p.suffix == ".ipynb"}
         task = GradeTask(lesson, student, files, template, names, limits,
-                         weak, plans, digest)
+                         weak, plans, digest, preload)
         previous = status.get(student, {})
         failed_before = (not previous.get("ok", True)
                          or bool(set(previous.get("flags", [])) & FAILURE_FLAGS))

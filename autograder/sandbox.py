@@ -67,6 +67,8 @@ class SandboxConfig:
     log_file: str = ""                # the kernel's own stdout/stderr (not the notebook's)
     weak: bool = False                # accepted: run without bubblewrap
     grader_pid: int = 0               # the process that starts the kernel (it must live)
+    warm_socket: str = ""             # a kernel template's socket (autograder.warm), or cold
+    scratch_area: str = ""            # every submission's scratch folder: hidden from kernels
 
     def save(self, path: Path) -> None:
         Path(path).write_text(json.dumps(asdict(self), indent=1))
@@ -114,7 +116,7 @@ def cgroups_available() -> bool:
         return False
 
 
-def _join_cgroups(config: SandboxConfig) -> list[str]:
+def _join_cgroups(config: SandboxConfig, pid: int) -> list[str]:
     joined = []
     for kind, path in cgroup_dirs(config.cgroup_name).items():
         path.mkdir(parents=True, exist_ok=True)
@@ -126,7 +128,7 @@ def _join_cgroups(config: SandboxConfig) -> list[str]:
             (path / "memory.limit_in_bytes").write_text(str(config.memory_bytes))
         else:
             (path / "pids.max").write_text(str(config.max_processes))
-        (path / "cgroup.procs").write_text(str(os.getpid()))
+        (path / "cgroup.procs").write_text(str(pid))
         joined.append(str(path))
     return joined
 
@@ -188,12 +190,15 @@ def cgroup_cleanup(name: str) -> None:
             pass
 
 
+def resource_limits(config: SandboxConfig) -> list[tuple[str, int]]:
+    return [("RLIMIT_DATA", config.memory_bytes), ("RLIMIT_CPU", config.cpu_seconds),
+            ("RLIMIT_FSIZE", config.max_file_bytes), ("RLIMIT_CORE", 0),
+            ("RLIMIT_NPROC", config.max_processes)]
+
+
 def _set_limits(config: SandboxConfig) -> None:
-    for limit, value in ((resource.RLIMIT_DATA, config.memory_bytes),
-                         (resource.RLIMIT_CPU, config.cpu_seconds),
-                         (resource.RLIMIT_FSIZE, config.max_file_bytes),
-                         (resource.RLIMIT_CORE, 0),
-                         (resource.RLIMIT_NPROC, config.max_processes)):
+    for name, value in resource_limits(config):
+        limit = getattr(resource, name)
         soft, hard = resource.getrlimit(limit)
         value = value if hard == resource.RLIM_INFINITY else min(value, hard)
         resource.setrlimit(limit, (value, value))
@@ -218,14 +223,8 @@ def bwrap_argv(config: SandboxConfig, workdir: Path, kernel_argv: list[str]) -> 
             "--disable-userns", "--cap-drop", "ALL", "--hostname", "sandbox",
             "--clearenv", "--proc", "/proc", "--dev", "/dev",
             "--size", str(config.private_tmp_bytes), "--tmpfs", "/tmp"]
-    for path in SYSTEM_BINDS:
-        argv += ["--ro-bind-try", path, path]
-    for link, target in SYSTEM_LINKS.items():
-        if Path(link).is_symlink():
-            argv += ["--symlink", target, link]
-        else:
-            argv += ["--ro-bind-try", link, link]
-    for path in python_binds() + list(config.readable):
+    argv += system_bind_args()
+    for path in config.readable:
         argv += ["--ro-bind", path, path]
     # The working folder is a size-capped tmpfs (what the student's code writes there is
     # discarded with the sandbox) holding read-only copies of the submission's files.
@@ -236,13 +235,33 @@ def bwrap_argv(config: SandboxConfig, workdir: Path, kernel_argv: list[str]) -> 
         argv += ["--bind", config.socket_dir, config.socket_dir]
     for source, target in config.masks:
         argv += ["--ro-bind", source if Path(source).exists() else "/dev/null", target]
+    for key, value in sorted(kernel_environment().items()):
+        argv += ["--setenv", key, value]
+    return argv + ["--chdir", str(workdir), "--"] + list(kernel_argv)
+
+
+def system_bind_args() -> list[str]:
+    """bubblewrap arguments binding the operating system and the Python environment."""
+    argv = []
+    for path in SYSTEM_BINDS:
+        argv += ["--ro-bind-try", path, path]
+    for link, target in SYSTEM_LINKS.items():
+        if Path(link).is_symlink():
+            argv += ["--symlink", target, link]
+        else:
+            argv += ["--ro-bind-try", link, link]
+    for path in python_binds():
+        argv += ["--ro-bind", path, path]
+    return argv
+
+
+def kernel_environment() -> dict:
+    """The whole environment of a sandboxed kernel."""
     env = {k: os.environ[k] for k in ENV_KEEP if k in os.environ}
     env.update(HOME="/tmp", TMPDIR="/tmp", IPYTHONDIR="/tmp/ipython",
                MPLCONFIGDIR="/tmp/matplotlib", KERAS_HOME="/tmp/keras",
                PYTHONDONTWRITEBYTECODE="1", DLCOURSE_SANDBOX="bubblewrap")
-    for key, value in sorted(env.items()):
-        argv += ["--setenv", key, value]
-    return argv + ["--chdir", str(workdir), "--"] + list(kernel_argv)
+    return env
 
 
 def die_with_parent() -> None:
@@ -268,9 +287,11 @@ def launch(config_path: str, kernel_argv: list[str]) -> None:
     workdir = Path.cwd()
     state = {"layers": []}
     state_handle = open(config.state_file, "w") if config.state_file else None
+    if config.warm_socket:
+        sys.exit(_launch_warm(config, kernel_argv, workdir, state, state_handle))
     if os.geteuid() == 0 and config.cgroup_name:
         try:
-            if _join_cgroups(config):
+            if _join_cgroups(config, os.getpid()):
                 state["layers"].append("cgroups")
         except OSError as error:
             state["cgroup_error"] = str(error)
@@ -297,6 +318,71 @@ def launch(config_path: str, kernel_argv: list[str]) -> None:
     os.dup2(log, 1)
     os.dup2(log, 2)
     os.execve(argv[0], argv, env)
+
+
+def _launch_warm(config: SandboxConfig, kernel_argv: list[str], workdir: Path, state: dict,
+                 state_handle) -> int:
+    """Ask the worker's kernel template (autograder.warm) for a kernel in this submission's
+    own namespaces, move it into the submission's cgroup before it runs anything, and stay
+    until it ends: the kernel manager watches and kills this process, and the kernel dies
+    with it. Returns the kernel's exit status."""
+    import socket
+    import struct
+
+    log = os.open(config.log_file or os.devnull, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+    masks = {target: source if Path(source).exists() else "/dev/null"
+             for source, target in config.masks}
+    binds = [[masks.pop(str(entry), str(entry)), str(entry)] for entry in sorted(workdir.iterdir())]
+    binds += [[source, target] for target, source in masks.items()
+              if Path(target).parent == workdir]
+    request = {"argv": list(kernel_argv), "cwd": str(workdir), "binds": binds,
+               "socket_dir": config.socket_dir, "cover": config.scratch_area,
+               "env": kernel_environment(), "limits": resource_limits(config),
+               "tmp_bytes": config.private_tmp_bytes, "workdir_bytes": config.workdir_bytes,
+               "log_file": config.log_file or os.devnull}
+    if config.socket_dir and os.geteuid() == 0:
+        os.chmod(config.socket_dir, 0o777)
+    connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    connection.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
+    connection.connect(config.warm_socket)
+    connection.sendall(json.dumps(request).encode() + b"\n")
+    connection.settimeout(60)
+    credentials = struct.calcsize("3i")
+    message, ancillary, _, _ = connection.recvmsg(4096, socket.CMSG_SPACE(credentials))
+    keeper = next((struct.unpack("3i", data[:credentials])[0]
+                   for level, kind, data in ancillary
+                   if level == socket.SOL_SOCKET and kind == socket.SCM_CREDENTIALS), 0)
+    if not message.startswith(b"pid") or keeper <= 0:
+        print(f"the kernel template refused: {message.decode(errors='replace')[:300]}",
+              file=sys.stderr)
+        return 1
+    if os.geteuid() == 0 and config.cgroup_name:
+        try:
+            if _join_cgroups(config, keeper):
+                state["layers"].append("cgroups")
+        except OSError as error:
+            state["cgroup_error"] = str(error)
+    state["layers"] += ["warm-template", "bubblewrap", "no-capabilities", "no-network",
+                        "pid-namespace", "resource-limits", "scrubbed-environment"]
+    if state_handle:
+        with state_handle:
+            state_handle.write(json.dumps(state))
+    connection.sendall(b"go\n")
+    connection.settimeout(None)
+    reply = b""
+    while True:
+        chunk = connection.recv(4096)
+        if not chunk:
+            return 1
+        reply += chunk
+        if reply.startswith(b"exit ") and reply.endswith(b"\n"):
+            code = int(reply.split()[1])
+            return code if code >= 0 else 1
+        if reply.startswith(b"error") and reply.endswith(b"\n"):
+            print(reply.decode(errors="replace")[:300], file=sys.stderr)
+            return 1
 
 
 def describe() -> str:
