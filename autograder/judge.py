@@ -39,7 +39,7 @@ from traitlets import Unicode
 
 from autograder.judge_plan import JudgePlan
 from autograder.notebooks import grade_id as cell_grade_id
-from autograder.notebooks import is_graded_test
+from autograder.notebooks import JUDGE_SECONDS, is_graded_test
 from dlcourse import remote
 
 MAX_REPLY_BYTES = 512 * 2**20      # one answer from the kernel (a huge one is refused)
@@ -498,7 +498,12 @@ class JudgedExecute(Execute):
         judge = self._get_judge()
         self.code_cells_executed += 1
         loop = asyncio.get_running_loop()
+        started = time.perf_counter()
         cell.outputs = await loop.run_in_executor(None, judge.run_test, grade_id)
+        # what the judge cost, beside nbclient's timing of the kernel's cells (nbformat
+        # wants strings there)
+        cell.metadata.setdefault("execution", {})[JUDGE_SECONDS] = (
+            f"{time.perf_counter() - started:.4f}")
         cell.execution_count = execution_count
         await self._drain_iopub()
         return cell

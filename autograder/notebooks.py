@@ -146,3 +146,31 @@ def imported_modules(nb: nbformat.NotebookNode) -> list[str]:
             elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
                 found.append(node.module)
     return sorted(set(found))
+
+
+JUDGE_SECONDS = "dlcourse.judge_seconds"   # cell metadata: the judge's time on a test
+
+
+def execution_seconds(nb: nbformat.NotebookNode) -> dict:
+    """Where an executed notebook's time went, from its cells' timing metadata:
+    ``{"kernel": s, "judge": s, "cells": [(seconds, index, first line), ...]}`` (nbclient
+    records when each cell ran in the kernel; the judge records its own time per test)."""
+    from datetime import datetime
+
+    kernel = judge = 0.0
+    cells = []
+    for index, cell in enumerate(nb.cells):
+        timing = cell.get("metadata", {}).get("execution", {})
+        if JUDGE_SECONDS in timing:
+            seconds = float(timing[JUDGE_SECONDS])
+            judge += seconds
+        elif "iopub.execute_input" in timing and "shell.execute_reply" in timing:
+            parse = lambda text: datetime.fromisoformat(text.replace("Z", "+00:00"))  # noqa: E731
+            seconds = (parse(timing["shell.execute_reply"])
+                       - parse(timing["iopub.execute_input"])).total_seconds()
+            kernel += seconds
+        else:
+            continue
+        first = next((line for line in cell.source.splitlines() if line.strip()), "")
+        cells.append((seconds, index, first[:60]))
+    return {"kernel": kernel, "judge": judge, "cells": sorted(cells, reverse=True)}

@@ -153,6 +153,10 @@ def test_two_kernels_of_one_template_share_nothing_a_student_can_reach(tmp_path)
     printed = "".join(o.get("text", "") for c in probe.cells if c.cell_type == "code"
                       for o in c.get("outputs", []))
     assert "leaks: []" in printed, printed
+    # where the time went, as the benchmarks read it: the kernel's cells and the judge's tests
+    seconds = notebooks.execution_seconds(probe)
+    judged = [i for _, i, _ in seconds["cells"] if notebooks.is_graded_test(probe.cells[i])]
+    assert seconds["kernel"] > 0 and seconds["judge"] > 0 and len(judged) == 3, seconds
     assert graded.outcomes["b-probes"].score == 3
     assert not _stragglers(), "a process the first kernel started outlived it"
 
