@@ -82,7 +82,8 @@ def cmd_feedback(args) -> int:
     for lesson in course.resolve_lessons([args.lesson]):
         for student, problem in write_feedback(course, lesson):
             print(f"{lesson}/{student}: no feedback ({problem})")
-    print(f"feedback in {course.root / 'feedback'}/<student>/<lesson>/")
+    folder = course.root / course.coursedir.feedback_directory
+    print(f"feedback in {folder}/<student>/<lesson>/")
     return 0
 
 

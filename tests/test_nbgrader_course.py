@@ -177,6 +177,16 @@ def test_late_submission_penalised_as_plain_nbgrader_penalises_it(graded, tmp_pa
     assert "late" not in status["bitdiddle"]["flags"]
 
 
+def test_feedback_is_written_where_the_config_says(graded):
+    _, ours = graded
+    result = autograder("feedback", "ps1", cwd=ours)
+    assert str(ours / "returned") in result.stdout
+    for student in ("bitdiddle", "hacker"):
+        assert sorted(p.name for p in (ours / "returned" / student / "ps1").glob("*.html")) \
+            == ["problem1.html", "problem2.html"]
+    assert not (ours / "feedback").exists()
+
+
 def _csv(path: Path) -> list[dict]:
     with open(path, newline="") as handle:
         return list(csv.DictReader(handle))
