@@ -51,6 +51,9 @@ def store(course: Course, result: GradeResult, timestamp=None,
     with course.gradebook() as gb:
         gb.update_or_create_student(student)
         with contextlib.suppress(Exception):
+            # without a timestamp.txt nbgrader keeps the timestamp it had
+            timestamp = timestamp or gb.find_submission(lesson, student).timestamp
+        with contextlib.suppress(Exception):
             gb.remove_submission(lesson, student)
         gb.add_submission(lesson, student, **({"timestamp": timestamp} if timestamp else {}))
         if not result.cells:  # nothing could be executed: zero, as nbgrader gives a
@@ -75,9 +78,13 @@ def store(course: Course, result: GradeResult, timestamp=None,
     from nbgrader.preprocessors import SaveAutoGrades
 
     for name, raw in sorted(result.autograded.items()):
-        if name.endswith(".ipynb"):
+        if not name.endswith(".ipynb"):
+            continue
+        try:
             _nbgrader_step(course, SaveAutoGrades, lesson, student, name[:-len(".ipynb")],
                            nbformat.reads(raw.decode("utf-8"), as_version=4))
+        except Exception:  # a gradebook out of step with the source: the worker's scores
+            _worker_scores(course, result, name[:-len(".ipynb")])
     review = sorted(set(result.flags) & set(course.settings.review_flags))
     copies = []
     if review:
@@ -95,6 +102,17 @@ def store(course: Course, result: GradeResult, timestamp=None,
     score, max_score = submission_score(course, lesson, student)
     return Outcome(student, lesson, result.ok, score, max_score, reason, flags,
                    result.seconds)
+
+
+def _worker_scores(course: Course, result: GradeResult, notebook: str) -> None:
+    with course.gradebook() as gb:
+        for key, (score, _) in result.cells.items():
+            if key.split("/", 1)[0] == notebook:
+                with contextlib.suppress(Exception):
+                    grade = gb.find_grade(key.split("/", 1)[1], notebook, result.lesson,
+                                          result.student)
+                    grade.auto_score, grade.needs_manual_grade = score, False
+        gb.db.commit()
 
 
 def _nbgrader_step(course: Course, step, lesson: str, student: str, notebook: str,
@@ -160,7 +178,7 @@ def apply_late_penalty(course: Course, lesson: str, student: str, timestamp=None
 
     with course.gradebook() as gb:
         submission = gb.find_submission(lesson, student)
-        if set_timestamp and submission.timestamp != timestamp:
+        if set_timestamp and timestamp is not None and submission.timestamp != timestamp:
             submission.timestamp = timestamp
             gb.db.commit()
         seconds = float(submission.total_seconds_late)
