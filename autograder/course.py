@@ -32,7 +32,11 @@ class Course:
     def __init__(self, root: Path | str, submissions: Path | str | None = None):
         from nbgrader.coursedir import CourseDirectory
 
-        self.config = settings.load_config(root)
+        try:
+            self.config = settings.load_config(root)
+        except Exception as error:  # the instructor's file: say which and why
+            raise CourseError(f"could not read {Path(root).resolve() / settings.CONFIG_FILE}: "
+                              f"{type(error).__name__}: {error}") from None
         if submissions:
             self.config.CourseDirectory.submitted_directory = str(Path(submissions).resolve())
         self.coursedir = CourseDirectory(config=self.config)

@@ -320,3 +320,8 @@ def test_nbgrader_config_sets_folders_names_and_grader_settings(tmp_path):
     assert Course(plain).source_root == plain.resolve() / "source"
     with pytest.raises(CourseError, match="no solutions/ folder"):
         Course(tmp_path / "nothing")
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "nbgrader_config.py").write_text("c = get_config(\n")
+    with pytest.raises(CourseError, match="could not read .*nbgrader_config.py: SyntaxError"):
+        Course(broken)
