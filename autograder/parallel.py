@@ -142,6 +142,7 @@ def run_task(task: GradeTask) -> GradeResult:
     remove_stale_scratch()
     scratch = Path(tempfile.mkdtemp(prefix=f"task-{os.getpid()}-", dir=scratch_base()))
     cgroup = f"dlcourse/{scratch.name}"
+    cleanup = contextlib.ExitStack()
     try:
         course = scratch / "course"
         folder = course / "submitted" / task.student / task.lesson
@@ -159,11 +160,10 @@ def run_task(task: GradeTask) -> GradeResult:
             cgroup_name=cgroup if sandbox.cgroups_available() else "",
             state_file=str(scratch / "sandbox-state.json"), log_file=str(scratch / "kernel.log"),
             grader_pid=os.getpid())
-        cold = warm.available(task.weak_sandbox)
-        if not cold:
+        if not warm.available(task.weak_sandbox):
             with _environment(DLCOURSE_PROFILE="fast", TF_CPP_MIN_LOG_LEVEL="2"):
-                config.warm_socket = warm.control_socket(
-                    scratch_base(), sandbox.kernel_environment(), task.preload)
+                config.warm_socket = cleanup.enter_context(warm.kernel_socket(
+                    scratch_base(), sandbox.kernel_environment(), task.preload))
             config.scratch_area = str(scratch_base())
         config.save(scratch / "sandbox.json")
         sandbox.write_kernelspec(scratch / "jupyter", scratch / "sandbox.json")
@@ -224,8 +224,11 @@ def run_task(task: GradeTask) -> GradeResult:
             result.infrastructure, result.flags = True, ["not-graded"]
             result.reason = ("the sandboxed kernel did not start: it ended before answering "
                              "its first message")
+            if config.warm_socket:
+                warm.give_up("a kernel forked by the template did not start")
         return result
     finally:
+        cleanup.close()
         result.seconds = time.perf_counter() - started
         shutil.rmtree(scratch, ignore_errors=True)
 

@@ -6,8 +6,10 @@ NumPy, TensorFlow, Keras, Matplotlib and ipykernel and forks a fresh kernel per 
 (:mod:`autograder.kernel_template`). The kernelspec's launcher asks it for a kernel
 (:func:`autograder.sandbox.launch`); every kernel gets new mount, PID, network, IPC and UTS
 namespaces, only its own submission's files, no capabilities, the submission's cgroup and
-resource limits. Where the template cannot be used (no bubblewrap, not root, weaker
-isolation accepted, or it failed to start) kernels start cold, as before.
+resource limits. Where the template cannot be used (no bubblewrap, weaker
+isolation accepted, or it failed) kernels start cold, as before: a template that does not
+start, or a warm kernel that does not, switches that process to cold kernels, so the
+retry of the submission does not depend on it.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -39,6 +42,7 @@ class KernelTemplate:
     """One template process and the folder of its control socket."""
 
     def __init__(self, scratch: Path, environment: dict, modules):
+        self.users = 0   # submissions whose kernel it serves now
         self.modules = sorted(set(KERNEL_MODULES) | set(modules))
         self.folder = Path(tempfile.mkdtemp(prefix=f"warm-{os.getpid()}-", dir=scratch))
         self.socket = str(self.folder / "control.sock")
@@ -99,7 +103,11 @@ def template_argv(scratch: Path, environment: dict) -> list[str]:
     return argv + ["--chdir", "/tmp", "--", sys.executable, "-"]
 
 
-_template: KernelTemplate | None = None
+# This process's current template, and those replaced while a kernel of theirs still ran
+# (Dask runs several tasks of a worker in threads): each stops when its last kernel ends.
+_lock = threading.Lock()
+_current: KernelTemplate | None = None
+_retired: list = []
 _failure = ""
 
 
@@ -109,37 +117,83 @@ def available(weak: bool) -> str:
         return "weaker isolation accepted"
     if sandbox.bwrap_path() is None:
         return "no bubblewrap"
-    if os.geteuid() != 0:
-        return "not root (a template needs capabilities inside its user namespace)"
     if os.environ.get("DLCOURSE_COLD_KERNELS"):
         return "cold kernels asked for (DLCOURSE_COLD_KERNELS)"
     return _failure
 
 
-def control_socket(scratch: Path, environment: dict, modules=()) -> str:
-    """The socket of this process's template that has imported ``modules`` (the lesson's
-    imports), started on first use or when the lesson needs more; '' when it cannot start
-    (the reason is then :func:`available`'s)."""
-    global _template, _failure
-    wanted = set(modules)
-    if _template is not None and not (_template.alive() and wanted <= set(_template.modules)):
-        wanted |= set(_template.modules)
-        discard()
-    if _template is None:
-        try:
-            _template = KernelTemplate(scratch, environment, wanted)
-        except (TemplateError, OSError, ValueError) as error:
-            _failure = f"the kernel template failed to start: {error}"[:300]
-            return ""
-        import atexit
+@contextlib.contextmanager
+def kernel_socket(scratch: Path, environment: dict, modules=()):
+    """The socket of a template of this process that has imported ``modules`` (the
+    lesson's imports), for the duration of one submission; started on first use or when a
+    lesson needs more. Yields '' when none can start (:func:`available` then says why)."""
+    template = _acquire(scratch, environment, set(modules))
+    try:
+        yield template.socket if template else ""
+    finally:
+        if template is not None:
+            with _lock:
+                template.users -= 1
+                if template in _retired and not template.users:
+                    _retired.remove(template)
+                    template.stop()
 
-        atexit.register(discard)
-    return _template.socket
+
+def _acquire(scratch: Path, environment: dict, wanted: set) -> KernelTemplate | None:
+    global _current, _failure
+    with _lock:
+        if _current is not None and not (_current.alive() and wanted <= set(_current.modules)):
+            wanted |= set(_current.modules)
+            _retire()
+        if _current is None:
+            try:
+                _current = KernelTemplate(scratch, environment, wanted)
+            except (TemplateError, OSError, ValueError) as error:
+                _failure = f"the kernel template failed to start: {error}"[:300]
+                return None
+            if not _atexit_registered:
+                _register_atexit()
+        _current.users += 1
+        return _current
+
+
+def _retire() -> None:
+    """Replace the current template: stopped now if unused, else by its last user."""
+    global _current
+    if _current is not None:
+        if _current.users:
+            _retired.append(_current)
+        else:
+            _current.stop()
+        _current = None
+
+
+_atexit_registered = False
+
+
+def _register_atexit() -> None:
+    global _atexit_registered
+    import atexit
+
+    atexit.register(discard)
+    _atexit_registered = True
+
+
+def give_up(reason: str) -> None:
+    """Grade with cold kernels from now on in this process (a warm kernel failed to start:
+    the retry must not depend on the template)."""
+    global _failure
+    with _lock:
+        _failure = reason
+        _retire()
 
 
 def discard() -> None:
-    """Stop this process's template (the next task starts a fresh one)."""
-    global _template
-    if _template is not None:
-        _template.stop()
-        _template = None
+    """Stop every template of this process (at exit)."""
+    global _current
+    with _lock:
+        for template in [_current, *_retired]:
+            if template is not None:
+                template.stop()
+        _current = None
+        _retired.clear()

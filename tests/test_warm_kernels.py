@@ -167,8 +167,8 @@ def test_a_template_that_dies_is_replaced_and_cold_kernels_still_work(tmp_path, 
         _submit(course, student, "")
 
     def kill_template(outcome):
-        if warm._template is not None:
-            warm._template.process.kill()
+        if warm._current is not None:
+            warm._current.process.kill()
 
     outcomes = grade(course, LESSON, workers=1, progress=kill_template)
     assert [o.score for o in outcomes] == [3, 3], [o.reason for o in outcomes]
