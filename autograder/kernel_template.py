@@ -120,17 +120,27 @@ def serve(control_path: str, modules: list) -> None:
             _send(connection, f"error bad request: {error}")
             connection.close()
             continue
-        pid = os.fork()
-        if pid == 0:
+        def start(connection, request):
             listener.close()
-            code = 1
-            try:
-                code = _unshare_and_keep(connection, request)
-            except BaseException as error:
-                _send(connection, f"error {type(error).__name__}: {error}")
-            finally:
-                os._exit(code)
+            return _unshare_and_keep(connection, request)
+
+        _fork_running(start, connection, request)
         connection.close()
+
+
+def _fork_running(step, connection, request: dict) -> int:
+    """Fork; the child runs ``step(connection, request)`` and exits with the status it
+    returns (an error is sent to the launcher first). Returns the child's PID."""
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            code = step(connection, request)
+        except BaseException as error:
+            _send(connection, f"error {type(error).__name__}: {error}")
+        finally:
+            os._exit(code)
+    return pid
 
 
 def _reap() -> None:
@@ -168,15 +178,7 @@ def _send(connection, line: str, ancillary=()) -> None:
 def _unshare_and_keep(connection, request: dict) -> int:
     _check(libc.unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC
                         | CLONE_NEWUTS), "unshare")
-    keeper = os.fork()   # PID 1 of the new PID namespace
-    if keeper == 0:
-        code = 1
-        try:
-            code = _keep(connection, request)
-        except BaseException as error:
-            _send(connection, f"error {type(error).__name__}: {error}")
-        finally:
-            os._exit(code)
+    _fork_running(_keep, connection, request)   # the keeper: PID 1 of the new namespace
     return 0
 
 
