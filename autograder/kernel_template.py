@@ -28,6 +28,7 @@ after import only shares read-only code and module state, copied on write.
 import ctypes
 import json
 import os
+import resource
 import select
 import signal
 import socket
@@ -302,8 +303,6 @@ def _drop_privileges(limits: list) -> None:
     data = bytes(24)                             # effective, permitted, inheritable: none
     _check(libc.syscall(SYS_CAPSET, ctypes.c_char_p(header), ctypes.c_char_p(data)),
            "capset")
-    import resource
-
     for name, value in limits:
         limit = getattr(resource, name)
         _, hard = resource.getrlimit(limit)
@@ -318,7 +317,8 @@ def _run_kernel(request: dict, log: int) -> None:
     os.dup2(null, 0)
     os.dup2(log, 1)
     os.dup2(log, 2)
-    os.closerange(3, 65536)
+    most = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    os.closerange(3, most if 0 < most < 2**31 else 2**20)
     _drop_privileges(request["limits"])
     os.chdir(request["cwd"])
     os.environ.clear()

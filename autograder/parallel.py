@@ -74,6 +74,11 @@ class GradeResult:
         return sum(s for s, _ in self.cells.values())
 
 
+# The student's id inside a scratch course: no path a kernel (or the kernel template that
+# forks it, which keeps earlier requests in its memory) sees names a student.
+SCRATCH_STUDENT = "student"
+
+
 def submission_digest(files: dict, lesson_digest: str = "") -> str:
     """Identifies one grading: the submission's files and the lesson's tests."""
     digest = hashlib.sha256(lesson_digest.encode() + b"\0")
@@ -145,7 +150,7 @@ def run_task(task: GradeTask) -> GradeResult:
     cleanup = contextlib.ExitStack()
     try:
         course = scratch / "course"
-        folder = course / "submitted" / task.student / task.lesson
+        folder = course / "submitted" / SCRATCH_STUDENT / task.lesson
         folder.mkdir(parents=True)
         (course / "gradebook.db").write_bytes(task.template_gradebook)
         for name, raw in task.files.items():
@@ -155,7 +160,7 @@ def run_task(task: GradeTask) -> GradeResult:
             memory_bytes=task.limits.memory_bytes, max_processes=task.limits.max_processes,
             socket_dir=str(scratch / "runtime"), weak=task.weak_sandbox,
             masks=[[str(folder / name),
-                    str(course / "autograded" / task.student / task.lesson / name)]
+                    str(course / "autograded" / SCRATCH_STUDENT / task.lesson / name)]
                    for name in task.notebooks],
             cgroup_name=cgroup if sandbox.cgroups_available() else "",
             state_file=str(scratch / "sandbox-state.json"), log_file=str(scratch / "kernel.log"),
@@ -185,7 +190,7 @@ def run_task(task: GradeTask) -> GradeResult:
             with _environment(JUPYTER_PATH=str(scratch / "jupyter"),
                               JUPYTER_RUNTIME_DIR=str(scratch / "runtime"),
                               DLCOURSE_PROFILE="fast", TF_CPP_MIN_LOG_LEVEL="2"):
-                outcome = autograde_scratch(scratch, task.lesson, task.student,
+                outcome = autograde_scratch(scratch, task.lesson, SCRATCH_STUDENT,
                                             task.limits.cell_timeout, plans)
         finally:
             watchdog.cancel()
@@ -202,7 +207,7 @@ def run_task(task: GradeTask) -> GradeResult:
                                                if "kernel died" not in n]
         result.cells = outcome["cells"]
         for name in task.notebooks:
-            path = course / "autograded" / task.student / task.lesson / name
+            path = course / "autograded" / SCRATCH_STUDENT / task.lesson / name
             if path.exists():
                 result.autograded[name] = path.read_bytes()
         result.ok = outcome["success"] and bool(result.cells)

@@ -91,6 +91,8 @@ for family, address in ((socket.AF_INET, ('127.0.0.1', {PORT})),
 scratch = glob.glob('/tmp/dlcourse-grading/*')
 if len(scratch) != 1 or glob.glob('/tmp/dlcourse-grading/*/course/gradebook.db'):
     leaks.append(f'scratch area visible: {{scratch}}')
+if 'b-probes' in os.getcwd():   # paths sent to the template name no student
+    leaks.append('the student id in the kernel folder ' + os.getcwd())
 status = open('/proc/self/status').read()
 if 'CapEff:\\t0000000000000000' not in status or 'NoNewPrivs:\\t1' not in status:
     leaks.append('privileges kept')
