@@ -46,6 +46,7 @@ class GradeTask:
     judge_plans: dict = field(default_factory=dict)  # notebook stem -> JudgePlan JSON
     lesson_digest: str = ""          # of the lesson's source: a fixed test regrades all
     preload: list = field(default_factory=list)  # modules the lesson imports (autograder.warm)
+    source_files: dict = field(default_factory=dict)  # the assignment's other files
 
     @property
     def digest(self) -> str:
@@ -153,8 +154,14 @@ def run_task(task: GradeTask) -> GradeResult:
         folder = course / "submitted" / SCRATCH_STUDENT / task.lesson
         folder.mkdir(parents=True)
         (course / "gradebook.db").write_bytes(task.template_gradebook)
-        for name, raw in task.files.items():
-            (folder / name).write_bytes(raw)
+        for base, files in ((folder, task.files),
+                            (course / "source" / task.lesson, task.source_files)):
+            for name, raw in files.items():
+                path = base / name
+                if base.resolve() not in path.resolve().parents:
+                    continue   # only ever below its folder
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(raw)
         (scratch / "runtime").mkdir()
         config = sandbox.SandboxConfig(
             memory_bytes=task.limits.memory_bytes, max_processes=task.limits.max_processes,

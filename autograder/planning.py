@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from autograder import notebooks, records, sandbox
 from autograder.course import Course, CourseError
@@ -25,12 +26,41 @@ class GradingPlan:
     timestamps: dict = field(default_factory=dict)
 
 
+MAX_SUBMISSION_BYTES = 64 * 2**20   # a submission's files beyond this are left out
+MAX_SOURCE_BYTES = 256 * 2**20      # an assignment's own files travel with every task
+
+
+def folder_files(folder: Path, ignore, limit: int, skip=()) -> dict:
+    """``relative path -> bytes`` of the regular files below ``folder``, as nbgrader copies
+    them: without its ``CourseDirectory.ignore`` patterns, nor symbolic links (a link in a
+    submission must not make the grader read the instructor's files). Notebooks first;
+    files past ``limit`` bytes in all are left out."""
+    from fnmatch import fnmatch
+
+    found = []
+    for path in sorted(folder.rglob("*")):
+        relative = path.relative_to(folder)
+        if (any(path.is_symlink() for path in [path, *path.parents][:len(relative.parts)])
+                or not path.is_file() or str(relative) in skip
+                or any(fnmatch(part, pattern) for part in relative.parts for pattern in ignore)):
+            continue
+        found.append((path.suffix != ".ipynb", str(relative.as_posix()), path))
+    files, total = {}, 0
+    for _, name, path in sorted(found):
+        size = path.stat().st_size
+        if total + size <= limit:
+            files[name] = path.read_bytes()
+            total += size
+    return files
+
+
 def lesson_digest(course: Course, lesson: str) -> str:
-    """Of the lesson's source notebooks: changing a test changes every submission's
-    grading digest, so the next run regrades everyone."""
+    """Of the lesson's source files: changing a test (or a data file) changes every
+    submission's grading digest, so the next run regrades everyone."""
     digest = hashlib.sha256()
-    for path in sorted(course.source(lesson).glob("*.ipynb")):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    for name, raw in sorted(folder_files(course.source(lesson), course.coursedir.ignore,
+                                         MAX_SOURCE_BYTES).items()):
+        digest.update(name.encode() + b"\0" + raw)
     return digest.hexdigest()
 
 
@@ -126,16 +156,20 @@ def plan_grading(course: Course, lesson: str, students=None, limits: Limits | No
     plans, digest = judge_plans(course, lesson), lesson_digest(course, lesson)
     preload = sorted({m for path in sorted(course.source(lesson).glob("*.ipynb"))
                       for m in notebooks.imported_modules(notebooks.read(path))})
+    # the assignment's other files (data, images), as nbgrader autograde copies them
+    source_files = {name: raw for name, raw in folder_files(
+        course.source(lesson), course.coursedir.ignore, MAX_SOURCE_BYTES).items()
+        if not name.endswith(".ipynb")}
     graded = set(records.graded_students(course, lesson))
     weak = sandbox.bwrap_path() is None   # accepted by the caller (grading.grade)
     limits = limits or course.limits()      # the course's nbgrader_config.py, else defaults
     for student in chosen:
         folder = course.submitted(student, lesson)
         result.timestamps[student] = course.timestamp(student, lesson)
-        files = {p.name: p.read_bytes() for p in sorted(folder.iterdir())
-                 if p.is_file() and p.suffix == ".ipynb"}
+        files = folder_files(folder, course.coursedir.ignore, MAX_SUBMISSION_BYTES,
+                             skip=("timestamp.txt",))
         task = GradeTask(lesson, student, files, template, names, limits,
-                         weak, plans, digest, preload)
+                         weak, plans, digest, preload, source_files)
         previous = status.get(student, {})
         failed_before = (not previous.get("ok", True)
                          or bool(set(previous.get("flags", [])) & FAILURE_FLAGS))

@@ -327,3 +327,33 @@ def test_nbgrader_config_sets_folders_names_and_grader_settings(tmp_path):
     (broken / "nbgrader_config.py").write_text("c = get_config(\n")
     with pytest.raises(CourseError, match="could not read .*nbgrader_config.py: SyntaxError"):
         Course(broken)
+
+
+def test_assignment_and_submission_files_reach_the_kernel_but_links_do_not(tmp_path):
+    """As nbgrader autograde copies them: the assignment's data files (from the source
+    folder) and the student's own files are beside the notebook in the kernel's folder; a
+    symbolic link in the submission is not followed (it would make the grader read the
+    instructor's files)."""
+    from autograder.planning import plan_grading
+    from autograder.release import new_course
+    from tests.conftest import FIXTURE_COURSE
+
+    lesson, name = "99_sample", "99_sample.ipynb"
+    source = tmp_path / "source"
+    shutil.copytree(FIXTURE_COURSE, source)
+    (source / "solutions" / lesson / "data").mkdir()
+    (source / "solutions" / lesson / "data" / "numbers.txt").write_text("3")
+    course = new_course(tmp_path / "course", source, [lesson])
+    released = notebooks.read(course.root / "lessons" / lesson / name)
+    solution = notebooks.read(course.source(lesson) / name)
+    folder = course.submissions / "ada" / lesson
+    notebooks.write(notebooks.fill_in(released, solution, replacements={"square": (
+        "FACTOR = int(open('data/numbers.txt').read()) * int(open('mine.txt').read())\n"
+        "def square(x):\n    return x * x * FACTOR // 3")}), folder / name)
+    (folder / "mine.txt").write_text("1")
+    (folder / "stolen.ipynb").symlink_to(course.source(lesson) / name)
+    task, = plan_grading(course, lesson).tasks
+    assert sorted(task.files) == ["99_sample.ipynb", "mine.txt"], sorted(task.files)
+    assert task.source_files == {"data/numbers.txt": b"3"}
+    outcome, = grade(course, lesson, workers=1)
+    assert outcome.score == 3, outcome.reason
