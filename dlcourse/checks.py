@@ -397,6 +397,280 @@ def check_not_library_model(model, library, what: str = "your model", hint: str 
                     "build the network yourself, layer by layer, from your own blocks", hint))
 
 
+# --- Structure: the network the lesson teaches, not only its numbers -------------------
+
+# Settings that change what a layer computes without changing its shape or parameter count
+# (so only a structural check sees them), compared strictly by :func:`check_structure`.
+STRUCTURE_SETTINGS = (
+    "kernel_size", "strides", "padding", "dilation_rate", "groups", "activation",
+    "pool_size", "epsilon", "use_bias", "center", "scale", "rate", "size", "interpolation",
+    "negative_slope", "max_value", "threshold",
+)
+
+WHY = {
+    "activation": "the non-linearity is part of the network: another one keeps every shape "
+    "and parameter count but computes another function",
+    "padding": "padding decides whether each side shrinks ('valid') or is kept ('same')",
+    "strides": "the stride decides the resolution every later layer works at",
+    "pool_size": "the pooling window decides the resolution every later layer works at",
+    "kernel_size": "the kernel size decides what each unit sees",
+    "dilation_rate": "dilation spreads the kernel: same weights, another receptive field",
+    "groups": "groups split the channels into separate towers",
+    "epsilon": "epsilon is added to the variance before the square root: another value "
+    "normalises differently and does not match the published network (or its weights)",
+    "use_bias": "a bias changes the layer's parameters and what it computes",
+    "pooling": "pooling halves the resolution from where it stands, so its place decides the "
+    "size every later layer works at; moving it keeps the parameter count, so only the layer "
+    "order shows it",
+    "inputs": "the order of the inputs of a merge decides which channels the next layer's "
+    "weights read: the same branches in another order are another network (weights trained "
+    "or published for one do not fit the other)",
+    "class": "the layers are in a different order or one is missing or extra",
+}
+
+
+@dataclass(frozen=True)
+class StructureRow:
+    """One layer of a model's structure: its class, the settings of
+    :data:`STRUCTURE_SETTINGS` it has, and (functional models) the positions of the layers
+    it reads, in order (``"input"`` for a model input)."""
+
+    name: str
+    class_name: str
+    settings: dict
+    inputs: tuple | None = None
+
+
+def _layer_inputs(model, layers) -> list | None:
+    """For each layer, the table positions of its inputs in ``model``'s graph, in order;
+    None when the graph cannot be read (a model of the student's own classes in the judge,
+    or a Keras without these internals: connections are then not compared)."""
+    if _is_remote(model):
+        return None
+    try:
+        from keras.src.ops.function import make_node_key
+
+        graph = getattr(model, "_functional", None) or model  # a Sequential's graph
+        nodes = graph._nodes
+        position = {id(layer): i for i, layer in enumerate(layers)}
+        result = []
+        for layer in layers:
+            node = next(n for k, n in enumerate(layer._inbound_nodes)
+                        if make_node_key(layer, k) in nodes)
+            sources = []
+            for tensor in node.arguments.keras_tensors:
+                source = tensor._keras_history.operation
+                sources.append(position.get(id(source), "input"))
+            result.append(tuple(sources))
+        return result
+    except Exception:  # noqa: BLE001 - private Keras API: fall back to no connections
+        return None
+
+
+def structure_table(model, keys=STRUCTURE_SETTINGS) -> list[StructureRow]:
+    """The model's layers (input layers left out) with the settings of ``keys`` each has
+    (from ``get_config``) and, for a model built of Keras layers, where its inputs come
+    from. Works on a model of the student's own layer classes in the judge (without the
+    connections)."""
+    rows = layer_table(model)
+    layers_ = None
+    if not _is_remote(model):
+        layers_ = [layer for layer in model.layers if type(layer).__name__ != "InputLayer"]
+    inputs = _layer_inputs(model, layers_) if layers_ is not None else None
+    return [StructureRow(row.name, row.class_name,
+                         {k: row.settings[k] for k in keys if k in row.settings},
+                         None if inputs is None else inputs[i])
+            for i, row in enumerate(rows)]
+
+
+def _structure_from_spec(spec) -> StructureRow:
+    if _isinstance(spec, StructureRow):
+        return spec
+    if _isinstance(spec, str):
+        return StructureRow("?", spec, {})
+    if _isinstance(spec, (tuple, list)):
+        class_name, settings = spec
+        return StructureRow("?", class_name, dict(settings))
+    if _isinstance(spec, dict):
+        inputs = spec.get("inputs")
+        return StructureRow(spec.get("name", "?"), spec["class_name"],
+                            {k: _normalise(v) for k, v in spec.get("settings", {}).items()},
+                            None if inputs is None else tuple(inputs))
+    raise ValueError(f"an expected structure row must be a class name, a (class_name, "
+                     f"settings) pair, a dict or a StructureRow, received {spec!r}")
+
+
+def _why(key: str, why: dict | None) -> str:
+    text = (why or {}).get(key) or WHY.get(key)
+    return f" Why it matters: {text}." if text else ""
+
+
+def _is_pooling(class_name: str) -> bool:
+    return "Pooling" in class_name or class_name in ("Subsampling",)
+
+
+def _positions(rows, test) -> list:
+    return [i for i, row in enumerate(rows) if test(row.class_name)]
+
+
+def _input_names(rows, inputs) -> str:
+    return ", ".join("the model input" if i == "input" else f"{i} ({rows[i].class_name} "
+                     f"'{rows[i].name}')" for i in inputs)
+
+
+# Merges whose result does not depend on the order of their inputs.
+COMMUTATIVE = ("Add", "Multiply", "Average", "Maximum", "Minimum")
+
+
+def _signatures(rows, intern: dict) -> list:
+    """A number per layer that is equal for two layers exactly when they, their settings
+    and everything they read (in order) are equal: a table of subgraphs, shared through
+    ``intern`` by the two models compared."""
+    signatures = []
+    for row in rows:
+        inputs = tuple("input" if i == "input" else signatures[i] for i in row.inputs)
+        if row.class_name in COMMUTATIVE:
+            inputs = tuple(sorted(inputs, key=str))
+        key = (row.class_name, repr(sorted(row.settings.items())), inputs)
+        signatures.append(intern.setdefault(key, _len(intern)))
+    return signatures
+
+
+def _outputs(rows) -> list:
+    """Table positions no other layer reads (the model's outputs), last first."""
+    read = {i for row in rows for i in row.inputs if i != "input"}
+    return [i for i in range(_len(rows) - 1, -1, -1) if i not in read]
+
+
+def _differ_layer(got, expected, i, j, what, why, keys) -> None:
+    g, e = got[i], expected[j]
+    where = f"{what}, layer {i} ('{g.name}', {g.class_name})"
+    if g.class_name != e.class_name:
+        if _is_pooling(g.class_name) or _is_pooling(e.class_name):
+            pools_got = _positions(got, _is_pooling)
+            pools_expected = _positions(expected, _is_pooling)
+            raise AssertionError(
+                f"{where}: expected a {e.class_name} here; the pooling layers are at "
+                f"positions {pools_got} of your layer table, expected {pools_expected}."
+                f"{_why('pooling', why)}")
+        raise AssertionError(f"{where}: expected a {e.class_name} here (layer {j} of the "
+                             f"reference).{_why('class', why)}")
+    for key, value in e.settings.items():
+        if key not in g.settings:
+            raise AssertionError(
+                f"{where}: does not report its {key!r} (expected {value!r}); a layer of your "
+                f"own class must return it from get_config.{_why(key, why)}")
+        if g.settings[key] != value:
+            raise AssertionError(f"{where}: {key} expected {value!r}, got "
+                                 f"{g.settings[key]!r}.{_why(key, why)}")
+
+
+def _sorted_by(inputs, signatures):
+    pairs = sorted(zip(signatures, inputs), key=lambda p: str(p[0]))
+    return [i for _, i in pairs], [s for s, _ in pairs]
+
+
+def _compare_graphs(got, expected, what, why, keys) -> None:
+    intern = {}
+    sig_got, sig_expected = _signatures(got, intern), _signatures(expected, intern)
+    out_got, out_expected = _outputs(got), _outputs(expected)
+    if _len(out_got) != _len(out_expected):
+        raise AssertionError(f"{what}: {_len(out_got)} layers end the network (read by no "
+                             f"other layer), expected {_len(out_expected)}: is a branch "
+                             "left unused or missing?")
+    pairs = [(i, j) for i, j in zip(out_got, out_expected) if sig_got[i] != sig_expected[j]]
+    seen = set()
+    while pairs:
+        i, j = pairs.pop()
+        if (i, j) in seen:
+            continue
+        seen.add((i, j))
+        _differ_layer(got, expected, i, j, what, why, keys)
+        g_in, e_in = got[i].inputs, expected[j].inputs
+        g_sig = ["input" if k == "input" else sig_got[k] for k in g_in]
+        e_sig = ["input" if k == "input" else sig_expected[k] for k in e_in]
+        where = f"{what}, layer {i} ('{got[i].name}', {got[i].class_name})"
+        if _len(g_in) != _len(e_in):
+            raise AssertionError(f"{where} reads {_len(g_in)} inputs "
+                                 f"({_input_names(got, g_in)}), expected {_len(e_in)}.")
+        if got[i].class_name in COMMUTATIVE:  # pair the inputs by what they compute
+            g_in, g_sig = _sorted_by(g_in, g_sig)
+            e_in, e_sig = _sorted_by(e_in, e_sig)
+        elif g_sig != e_sig and sorted(g_sig, key=str) == sorted(e_sig, key=str):
+            order = [e_sig.index(s) + 1 for s in g_sig]
+            raise AssertionError(
+                f"{where} reads the right inputs in another order: its inputs are, in order, "
+                f"{_input_names(got, g_in)}; the reference's branch order read in yours is "
+                f"{order} (1 = the reference's first input).{_why('inputs', why)}")
+        for gk, ek, gs, es in zip(g_in, e_in, g_sig, e_sig):
+            if gs != es:
+                if "input" in (gk, ek):
+                    raise AssertionError(f"{where}: reads "
+                                         f"{_input_names(got, [gk])} where the reference "
+                                         f"reads {_input_names(expected, [ek])}.")
+                pairs.append((gk, ek))
+    if _len(got) != _len(expected):
+        raise AssertionError(f"{what}: expected {_len(expected)} layers, got {_len(got)}."
+                             f"{_why('class', why)}")
+
+
+def check_structure(model, reference, what: str = "your model", keys=None,
+                    why: dict | None = None) -> None:
+    """Compare a model's structure with a reference: the layer classes (so where each
+    pooling sits), the settings that change what a layer computes without changing any
+    shape or parameter count (activation, padding, strides, pool size, epsilon...), and
+    for functional models the graph, with the order of each layer's inputs (so the order of
+    a ``Concatenate``'s branches). Shapes and parameter counts are not compared (see
+    :func:`check_layers`): this is the check a network with the right numbers but another
+    architecture fails.
+
+    Models of Keras layers are compared as graphs, walked from the output back, so the
+    first difference reported is the one nearest the output and a merge whose branches
+    are the reference's in another order is named as such. Where the graph cannot be read
+    (a model of the student's own classes in the judge, or expected rows without
+    ``inputs``) the layer sequences are compared.
+
+    Args:
+        model: the student's built model (or its handle in the judge).
+        reference: a built ``keras.Model`` (built by instructor code, best inside
+            :func:`float32_reference`), or expected rows: a class name, a
+            ``(class_name, settings)`` pair, or a dict with ``class_name``, ``settings``
+            and optionally ``inputs`` (table positions, ``"input"`` for the model input).
+        what: how the feedback names the model.
+        keys: the settings compared (default: :data:`STRUCTURE_SETTINGS`, those of them a
+            reference layer has). Unlike :func:`check_same_architecture`, a setting the
+            reference has must be reported by the student's layer too (in ``get_config``).
+        why: extra "why it matters" texts by setting name (or "pooling", "inputs",
+            "class"), replacing the defaults of :data:`WHY`.
+
+    Raises:
+        AssertionError: at the first difference, saying what differs and why it matters.
+    """
+    _require_model(model, what)
+    keys = STRUCTURE_SETTINGS if keys is None else tuple(keys)
+    got = structure_table(model, keys)
+    if _isinstance(reference, (list, tuple)):
+        expected = [_structure_from_spec(s) for s in reference]
+    else:
+        _require_model(reference, "the reference model")
+        expected = structure_table(reference, keys)
+    if all(r.inputs is not None for r in got + expected):
+        _compare_graphs(got, expected, what, why, keys)
+        return
+    n_common = min(_len(got), _len(expected))
+    for i in range(n_common):
+        _differ_layer(got, expected, i, i, what, why, keys)
+    if _len(got) != _len(expected):
+        if _len(got) > _len(expected):
+            detail = f"the first extra one is layer {n_common}: '{got[n_common].name}' " \
+                     f"({got[n_common].class_name})"
+        else:
+            detail = f"the first missing one is layer {n_common}: a " \
+                     f"{expected[n_common].class_name}"
+        raise AssertionError(f"{what}: expected {_len(expected)} layers, got {_len(got)}; "
+                             f"{detail}.{_why('class', why)}")
+
+
 def _shape(value):
     return tuple(_shape(v) if _isinstance(v, (list, tuple)) else v for v in value) \
         if _isinstance(value, (list, tuple)) else value

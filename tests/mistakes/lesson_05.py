@@ -77,6 +77,14 @@ MISTAKES = [
         failing_tests=("test_lenet5", "test_lenet5_hidden"),
         message="trainable=False",
     ),
+    Mistake(
+        name="LeNet-5 with ReLU instead of tanh (right numbers, another network)",
+        solution_cell="lenet5",
+        code=_wrong("lenet5", *[(f'activation="tanh", name="{n}")', f'activation="relu", name="{n}")')
+                               for n in ("C1", "S2", "C3", "S4", "C5", "F6")]),
+        failing_tests=("test_lenet5", "test_lenet5_hidden"),
+        message="LeNet-5 as published uses tanh",
+    ),
     # 5.3a the simplified LeNet
     Mistake(
         name="'same' instead of 'valid' padding in the first convolution",
@@ -182,6 +190,21 @@ MISTAKES = [
                             'for item in VGG_CONFIGS["D"]:')),
         failing_tests=("test_vgg", "test_vgg_hidden"),
         message="reads the configuration it is given",
+    ),
+    Mistake(
+        name="VGG A with its first pooling moved after the second convolution (same total)",
+        solution_cell="vgg",
+        code=_wrong("vgg", ('"A": [64, "M", 128, "M", 256, 256,', '"A": [64, 128, "M", "M", 256, 256,')),
+        failing_tests=("test_vgg", "test_vgg_hidden"),
+        message="the pooling layers are at positions",
+    ),
+    Mistake(
+        name="VGG B with a pooling moved into the 256 block (same total)",
+        solution_cell="vgg",
+        code=_wrong("vgg", ('"B": [64, 64, "M", 128, 128, "M", 256, 256, "M",',
+                            '"B": [64, 64, "M", 128, 128, 256, "M", 256, "M",')),
+        failing_tests=("test_vgg", "test_vgg_hidden"),
+        message="a pooling layer in another place",
     ),
     # 5.6b receptive field
     Mistake(
