@@ -47,6 +47,7 @@ class GradeTask:
     lesson_digest: str = ""          # of the lesson's source: a fixed test regrades all
     preload: list = field(default_factory=list)  # modules the lesson imports (autograder.warm)
     source_files: dict = field(default_factory=dict)  # the assignment's other files
+    course_settings: dict = field(default_factory=dict)  # settings.autograde_settings
 
     @property
     def digest(self) -> str:
@@ -198,7 +199,8 @@ def run_task(task: GradeTask) -> GradeResult:
                               JUPYTER_RUNTIME_DIR=str(scratch / "runtime"),
                               DLCOURSE_PROFILE="fast", TF_CPP_MIN_LOG_LEVEL="2"):
                 outcome = autograde_scratch(scratch, task.lesson, SCRATCH_STUDENT,
-                                            task.limits.cell_timeout, plans)
+                                            task.limits.cell_timeout, plans,
+                                            task.course_settings)
         finally:
             watchdog.cancel()
             usage = sandbox.cgroup_report(cgroup) if config.cgroup_name else {}

@@ -7,7 +7,7 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder import notebooks, records, sandbox
+from autograder import notebooks, records, sandbox, settings
 from autograder.course import Course, CourseError
 from autograder.parallel import GradeTask, Limits
 from autograder.release import template_gradebook
@@ -169,7 +169,8 @@ def plan_grading(course: Course, lesson: str, students=None, limits: Limits | No
         files = folder_files(folder, course.coursedir.ignore, MAX_SUBMISSION_BYTES,
                              skip=("timestamp.txt",))
         task = GradeTask(lesson, student, files, template, names, limits,
-                         weak, plans, digest, preload, source_files)
+                         weak, plans, digest, preload, source_files,
+                         settings.autograde_settings(course.config))
         previous = status.get(student, {})
         failed_before = (not previous.get("ok", True)
                          or bool(set(previous.get("flags", [])) & FAILURE_FLAGS))

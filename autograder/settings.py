@@ -114,6 +114,29 @@ class Autograder(Configurable):
                         "manual-grading queue").tag(config=True)
 
 
+# Sections of a course's configuration that change how nbgrader autogrades a notebook:
+# the grading worker applies them in its scratch course, as `nbgrader autograde` would.
+AUTOGRADE_SECTIONS = ("Autograde", "Execute", "LimitOutput", "IgnorePattern",
+                      "OverwriteCells", "CheckCellMetadata", "DeduplicateIds")
+
+
+def autograde_settings(config) -> dict:
+    """The course's :data:`AUTOGRADE_SECTIONS` as plain data for a grading task (classes as
+    their import names, which traitlets accepts), so Dask workers can receive them."""
+
+    def plain(value):
+        if isinstance(value, type):
+            return f"{value.__module__}.{value.__qualname__}"
+        if isinstance(value, (list, tuple)):
+            return [plain(v) for v in value]
+        if isinstance(value, dict):
+            return {str(k): plain(v) for k, v in value.items()}
+        return value
+
+    return {section: {key: plain(value) for key, value in config[section].items()}
+            for section in AUTOGRADE_SECTIONS if section in config}
+
+
 def repository(root: Path | str) -> tuple[str, str]:
     """``(repository_url, branch)`` from ``[tool.dlcourse]`` in ``pyproject.toml``."""
     path = Path(root) / "pyproject.toml"

@@ -38,9 +38,18 @@ def _ungraded_errors(nb) -> list[str]:
     return found
 
 
+def _is_nbgrader_execute(preprocessor) -> bool:
+    name = preprocessor if isinstance(preprocessor, str) else (
+        f"{preprocessor.__module__}.{preprocessor.__qualname__}")
+    return name.startswith("nbgrader.preprocessors") and name.endswith(".Execute")
+
+
 def autograde_scratch(scratch: Path, lesson: str, student: str, cell_timeout: int,
-                      plan_directory: Path | None = None) -> dict:
-    """Autograde ``scratch/course/submitted/<student>/<lesson>`` with the sandbox kernel.
+                      plan_directory: Path | None = None, course_settings=None) -> dict:
+    """Autograde ``scratch/course/submitted/<student>/<lesson>`` with the sandbox kernel,
+    under the course's own autograding settings (``course_settings``, see
+    :func:`autograder.settings.autograde_settings`) and the grader's: its folders, the
+    sandbox kernel, the timeout, the judge.
 
     Returns:
         ``{"success", "cells": {"notebook/grade_id": [score, max]}, "flags", "notes",
@@ -58,7 +67,7 @@ def autograde_scratch(scratch: Path, lesson: str, student: str, cell_timeout: in
 
     ensure_tools_on_path()
     course = Path(scratch) / "course"
-    config = Config()
+    config = Config(course_settings or {})
     config.CourseDirectory.root = str(course)
     config.CourseDirectory.db_url = f"sqlite:///{course / 'gradebook.db'}"
     config.Execute.timeout = cell_timeout
@@ -69,9 +78,10 @@ def autograde_scratch(scratch: Path, lesson: str, student: str, cell_timeout: in
 
         from autograder.judge import JudgedExecute
 
+        chosen = config.Autograde.get("autograde_preprocessors") or (
+            Autograde.class_traits()["autograde_preprocessors"].default())
         config.Autograde.autograde_preprocessors = [
-            JudgedExecute if p.__name__ == "Execute" else p
-            for p in Autograde.class_traits()["autograde_preprocessors"].default()]
+            JudgedExecute if _is_nbgrader_execute(p) else p for p in chosen]
         config.JudgedExecute.plan_directory = str(plan_directory)
     config.Application.log_level = logging.ERROR
     api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)

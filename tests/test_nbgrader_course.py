@@ -357,3 +357,26 @@ def test_assignment_and_submission_files_reach_the_kernel_but_links_do_not(tmp_p
     assert task.source_files == {"data/numbers.txt": b"3"}
     outcome, = grade(course, lesson, workers=1)
     assert outcome.score == 3, outcome.reason
+
+
+def test_the_courses_autograding_settings_reach_the_grading_worker(fixture_course):
+    """A setting of nbgrader's autograde pipeline in the course's nbgrader_config.py (here
+    LimitOutput: at most 3 lines of output per cell) is applied by the grading worker as
+    `nbgrader autograde` applies it."""
+    lesson, name = "99_sample", "99_sample.ipynb"
+    (fixture_course.root / "nbgrader_config.py").write_text(
+        "import os\nfrom autograder.settings import configure\nc = get_config()\n"
+        "configure(c, os.path.dirname(os.path.abspath(__file__)))\n"
+        "c.LimitOutput.max_lines = 3\n")
+    course = Course(fixture_course.root)
+    released = notebooks.read(course.root / "lessons" / lesson / name)
+    solution = notebooks.read(course.source(lesson) / name)
+    notebooks.write(notebooks.fill_in(released, solution, replacements={"square": (
+        "for line in range(100):\n    print('line', line)\n"
+        "def square(x):\n    return x * x")}), course.submissions / "ada" / lesson / name)
+    outcome, = grade(course, lesson, workers=1)
+    assert outcome.score == 3, outcome.reason
+    graded = notebooks.read(course.root / "autograded" / "ada" / lesson / name)
+    printed = next("".join(o.get("text", "")) for c in graded.cells if "print('line'" in c.source
+                   for o in c.outputs if o.get("output_type") == "stream")
+    assert printed.count("line ") == 2 and "Output truncated" in printed, repr(printed)
