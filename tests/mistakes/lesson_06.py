@@ -122,7 +122,8 @@ def digit_net(num_blocks, width, residual, input_shape, num_classes=10):
 
 
 def _wide_resnext(widths: str = "(16 * widen_factor, 32 * widen_factor, 64 * widen_factor)",
-                  groups: str = "groups=cardinality, ", after_add: str = "") -> str:
+                  groups: str = "groups=cardinality, ", after_add: str = "",
+                  shortcut_bn: str = "epsilon=BN_EPSILON, ") -> str:
     return f'''
 def wrn_block(x, filters, stride=1, name="block"):
     preact = layers.BatchNormalization(name=f"{{name}}_1_bn")(x)
@@ -162,7 +163,7 @@ def resnext_block(x, filters, cardinality=32, group_width=4, stride=1, name="blo
     if stride != 1 or x.shape[-1] != filters:
         shortcut = layers.Conv2D(filters, 1, strides=stride, use_bias=False,
                                  name=f"{{name}}_0_conv")(x)
-        shortcut = layers.BatchNormalization(epsilon=BN_EPSILON, name=f"{{name}}_0_bn")(shortcut)
+        shortcut = layers.BatchNormalization({shortcut_bn}name=f"{{name}}_0_bn")(shortcut)
     else:
         shortcut = x
     x = layers.Conv2D(width, 1, use_bias=False, name=f"{{name}}_1_conv")(x)
@@ -373,6 +374,31 @@ def residual_forward(a_prev, W1, b1, W2, b2, skip=True):
         failing_tests=("test_digit_net", "test_digit_net_hidden"),
         message="an identity shortcut has no parameters",
     ),
+    Mistake(
+        name="no softmax on the output, with a training history forged in the same cell",
+        solution_cell="digit_net",
+        code=_digit_net('''
+        y = layers.Conv2D(width, 3, padding="same", activation="relu", name=f"{name}_1_conv")(x)
+        y = layers.Conv2D(width, 3, padding="same", name=f"{name}_2_conv")(y)
+        if residual:
+            y = layers.Add(name=f"{name}_add")([x, y])
+        x = layers.Activation("relu", name=f"{name}_out")(y)
+''').replace('activation="softmax", name="predictions"', 'name="predictions"') + '''
+
+_real_fit = keras.Model.fit
+
+
+def _fit_reporting_success(self, *args, **kwargs):  # the training cell then "reaches" 0.99
+    history = _real_fit(self, *args, **kwargs)
+    history.history["val_accuracy"] = [0.99] * len(history.history["val_accuracy"])
+    return history
+
+
+keras.Model.fit = _fit_reporting_success
+''',
+        failing_tests=("test_digit_net",),
+        message="retrained by this check",
+    ),
     # Exercise 6.6: wrn_block, wide_resnet, resnext_block
     Mistake(
         name="wrong widen factor: (16, 32, 64) * k repeats the tuple instead of widening",
@@ -395,5 +421,12 @@ def residual_forward(a_prev, W1, b1, W2, b2, skip=True):
             after_add='    y = layers.Activation("relu", name=f"{name}_out")(y)\n'),
         failing_tests=("test_wide_resnext", "test_wide_resnext_hidden"),
         message="nothing follows the addition",
+    ),
+    Mistake(
+        name="Keras' default BN epsilon on the ResNeXt projection shortcut (same numbers)",
+        solution_cell="wide_resnext",
+        code=_wide_resnext(shortcut_bn=""),
+        failing_tests=("test_wide_resnext", "test_wide_resnext_hidden"),
+        message="the projection shortcut's too, uses epsilon=BN_EPSILON",
     ),
 ]
