@@ -8,8 +8,8 @@ import sys
 import warnings
 from pathlib import Path
 
-from autograder import notebooks, sandbox, settings
-from autograder.console import grade_lessons
+from autograder import notebooks, sandbox, settings, warm
+from autograder.console import grade_lessons, print_summary
 from autograder.course import Course, CourseError
 from autograder.parallel import Limits
 from autograder.release import release
@@ -50,12 +50,14 @@ def cmd_grade(args) -> int:
     workers = args.workers if args.workers is not None else mine.workers
     scheduler = args.scheduler or mine.scheduler or None
     print(f"sandbox: {sandbox.describe()}")
+    print(f"kernels: {warm.describe(args.weak_sandbox or mine.weak_sandbox)}")
     outcomes = grade_lessons(course, lessons, workers, scheduler, args.force, limits,
                              args.weak_sandbox or mine.weak_sandbox, args.student,
                              args.retry_failed)
     if not outcomes:
         raise CourseError(f"nothing to grade: no submissions for {', '.join(lessons)} in "
                           f"{course.submissions}")
+    print_summary(course, outcomes)
     not_graded = [o for o in outcomes if o.not_graded]
     failed = [o for o in outcomes if not o.ok and not o.not_graded]
     print(f"graded {len(outcomes) - len(failed) - len(not_graded)} submission(s); "

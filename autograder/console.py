@@ -68,3 +68,44 @@ def grade_lessons(course: Course, lessons, workers=None, scheduler=None, force=F
     return outcomes
 
 
+
+
+def print_summary(course: Course, outcomes: list[Outcome]) -> None:
+    """One screen at the end of ``grade``: per lesson, what happened to its submissions,
+    which need a person, how long it took, where the logs are."""
+    from collections import Counter
+    from statistics import mean, median
+
+    status = records.load_status(course)
+    print("\n== summary ==")
+    for lesson in dict.fromkeys(o.lesson for o in outcomes):
+        mine = [o for o in outcomes if o.lesson == lesson]
+        graded = [o for o in mine if o.ok and not o.not_graded]
+        percents = [100 * o.score / o.max_score for o in graded if o.max_score]
+        line = f"{lesson}: {len(mine)} submission(s), {len(graded)} graded"
+        if percents:
+            line += (f" (mean {mean(percents):.0f} %, {sum(p == 100 for p in percents)} full "
+                     f"marks, {sum(p == 0 for p in percents)} zero)")
+        failed = sum(not o.ok and not o.not_graded for o in mine)
+        not_graded = sum(o.not_graded for o in mine)
+        line += (f", {failed} could not be executed" if failed else "") + (
+            f", {not_graded} NOT graded (grader failure: rerun)" if not_graded else "")
+        print(line)
+        flags = Counter(f for o in mine for f in o.flags if f != "not-graded")
+        if flags:
+            print("  flags: " + ", ".join(f"{flag} {count}" for flag, count
+                                          in flags.most_common()))
+        review = [s for s, e in status.get(lesson, {}).items() if e.get("review")
+                  and any(o.student == s for o in mine)]
+        if review:
+            print(f"  for review in formgrader ({len(review)}): {', '.join(review[:8])}"
+                  + (" ..." if len(review) > 8 else ""))
+        timed = [o for o in mine if not o.resumed and o.seconds]
+        if timed:
+            slowest = max(timed, key=lambda o: o.seconds)
+            print(f"  time per submission: median {median(o.seconds for o in timed):.1f} s, "
+                  f"slowest {slowest.seconds:.1f} s ({slowest.student})")
+        if mine:
+            example = records.log_path(course, lesson, mine[0].student)
+            print(f"  logs: {example.parent.parent}/<student>/{example.name}; "
+                  f"report: python -m autograder report {lesson}")

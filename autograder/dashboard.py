@@ -35,6 +35,7 @@ class LessonData:
     timings: list = field(default_factory=list)     # (student, seconds), slowest first
     weak: list = field(default_factory=list)        # students graded without bubblewrap
     feedback: dict = field(default_factory=dict)    # student -> [(label, href)]
+    logs: dict = field(default_factory=dict)        # student -> href of the grading log
 
     @property
     def percents(self) -> list[float]:
@@ -111,6 +112,11 @@ def _feedback_cell(data: LessonData, student: str) -> str:
                     for label, href in links)
 
 
+def _log_cell(data: LessonData, student: str) -> str:
+    href = data.logs.get(student)
+    return f'<a class="log" href="{_e(href)}">log</a>' if href else '<span class="none">-</span>'
+
+
 def _duration(seconds: float) -> str:
     seconds = int(round(seconds))
     days, rest = divmod(seconds, 86400)
@@ -165,7 +171,7 @@ def lesson_page(data: LessonData, index_href: str | None = None) -> str:
                 'could not be read</h2>')
     if data.flagged:
         body.append('<table><tr><th>student</th><th>what happened</th><th>reason</th>'
-                    '<th class="num">seconds</th><th>feedback</th></tr>')
+                    '<th class="num">seconds</th><th>feedback</th><th>log</th></tr>')
         for student, entry in data.flagged:
             flags = ", ".join(entry.get("flags", [])) or "not graded"
             seconds = entry.get("seconds")
@@ -174,7 +180,8 @@ def lesson_page(data: LessonData, index_href: str | None = None) -> str:
                 f'<td class="flags">{_e(flags)}</td><td class="reason">'
                 f'{_e(entry.get("reason", ""))}</td><td class="num">'
                 f'{"" if seconds is None else f"{seconds:.1f}"}</td>'
-                f'<td>{_feedback_cell(data, student)}</td></tr>')
+                f'<td>{_feedback_cell(data, student)}</td><td>{_log_cell(data, student)}'
+                '</td></tr>')
         body.append("</table>")
     else:
         body.append('<p class="none">None.</p>')

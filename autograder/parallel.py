@@ -70,6 +70,7 @@ class GradeResult:
     # that never started): retried, then reported as not graded, never stored as zero.
     infrastructure: bool = False
     attempts: int = 1
+    log: str = ""    # what nbgrader and the kernel said (bounded): kept beside the grade
 
     @property
     def score(self) -> float:
@@ -205,6 +206,7 @@ def run_task(task: GradeTask) -> GradeResult:
             watchdog.cancel()
             usage = sandbox.cgroup_report(cgroup) if config.cgroup_name else {}
             _kill_kernels(scratch, cgroup if config.cgroup_name else "")
+        result.log = grading_log(outcome.get("log", ""), scratch / "kernel.log")
         state_file = scratch / "sandbox-state.json"
         if state_file.exists() and state_file.read_text():
             result.sandbox = ",".join(json.loads(state_file.read_text()).get("layers", []))
@@ -245,6 +247,28 @@ def run_task(task: GradeTask) -> GradeResult:
         cleanup.close()
         result.seconds = time.perf_counter() - started
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+MAX_LOG_CHARS = 64 * 1024   # of each part of a submission's log (its tail is kept)
+
+
+def grading_log(nbgrader_log: str, kernel_log: Path) -> str:
+    """nbgrader's log of the autograde and the kernel's own output (its stderr: crashes,
+    TensorFlow's messages, the sandbox launcher), each bounded to its last part."""
+    def tail(text: str) -> str:
+        text = text.strip()
+        return text if len(text) <= MAX_LOG_CHARS else (
+            f"[... {len(text) - MAX_LOG_CHARS} characters left out ...]\n"
+            + text[-MAX_LOG_CHARS:])
+
+    kernel = ""
+    with contextlib.suppress(OSError):
+        with open(kernel_log, "rb") as handle:   # a flood of output may have made it huge
+            handle.seek(max(0, os.path.getsize(kernel_log) - 4 * MAX_LOG_CHARS))
+            kernel = handle.read().decode("utf-8", errors="replace")
+    return (f"== nbgrader autograde ==\n{tail(nbgrader_log) or '(nothing)'}\n\n"
+            f"== kernel (its own stderr and stdout, not the notebook's) ==\n"
+            f"{tail(kernel) or '(nothing)'}\n")
 
 
 @contextlib.contextmanager

@@ -98,7 +98,7 @@ def store(course: Course, result: GradeResult, timestamp=None,
         "digest": result.digest, "ok": result.ok, "reason": reason,
         "grader_reason": result.reason, "flags": flags, "seconds": round(result.seconds, 1),
         "sandbox": result.sandbox, "review": review, **late,
-        **({"review_copy": copies} if copies else {})})
+        "log": write_log(course, result), **({"review_copy": copies} if copies else {})})
     score, max_score = submission_score(course, lesson, student)
     return Outcome(student, lesson, result.ok, score, max_score, reason, flags,
                    result.seconds)
@@ -226,13 +226,42 @@ def refresh_late_penalty(course: Course, lesson: str, student: str, timestamp) -
     return status or {}
 
 
+def log_path(course: Course, lesson: str, student: str):
+    """A submission's grading log: ``<autograded>/<student>/<lesson>.log``, beside its
+    autograded folder (not in it: nbgrader would copy it into the student's feedback)."""
+    folder = course.autograded(student, lesson)
+    return folder.parent / f"{folder.name}.log"
+
+
+def write_log(course: Course, result: GradeResult) -> str:
+    """Write the submission's log (what happened, then nbgrader's and the kernel's own
+    output); returns its path relative to the course."""
+    import datetime
+
+    path = log_path(course, result.lesson, result.student)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    header = [f"{result.lesson} / {result.student}, graded "
+              f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M:%S} UTC "
+              f"in {result.seconds:.1f} s (attempt {result.attempts})",
+              f"score: {result.score:g}" + ("" if result.ok else " (not executed)")
+              + (" - NOT GRADED, the grader failed" if result.infrastructure else ""),
+              f"flags: {', '.join(result.flags) or 'none'}",
+              f"reason: {result.reason or 'none'}",
+              f"sandbox: {result.sandbox or 'not started'}", ""]
+    path.write_text("\n".join(header) + "\n" + (result.log or "(no log: nothing ran)\n"))
+    try:
+        return str(path.relative_to(course.root))
+    except ValueError:
+        return str(path)
+
+
 def store_not_graded(course: Course, result: GradeResult) -> Outcome:
     """The grader failed on this submission (retried): no grade is written, and the empty
     digest makes the next run grade it."""
     save_status(course, result.lesson, result.student, {
         "digest": "", "ok": False, "not_graded": True,
         "reason": f"not graded after {result.attempts} attempt(s): {result.reason}",
-        "flags": ["not-graded"]})
+        "flags": ["not-graded"], "log": write_log(course, result)})
     return Outcome(result.student, result.lesson, False, 0.0, 0.0,
                    f"not graded after {result.attempts} attempt(s), left for the next run: "
                    f"{result.reason}", ["not-graded"], result.seconds, not_graded=True)

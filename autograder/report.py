@@ -82,8 +82,7 @@ def feedback_links(course, lesson: str, student: str, folder: Path) -> list[tupl
     (``feedback/<student>/<lesson>/<notebook>.html``)."""
     links = []
     for page in sorted((course.root / "feedback" / student / lesson).glob("*.html")):
-        relative = os.path.relpath(page, folder.resolve())
-        links.append((page.stem, "/".join(quote(part) for part in relative.split(os.sep))))
+        links.append((page.stem, _relative_href(page, folder)))
     return links
 
 
@@ -108,7 +107,14 @@ def lesson_data(course, lesson: str, folder: Path) -> dashboard.LessonData:
                     if entry.get("sandbox") and "bubblewrap" not in entry["sandbox"]))
     students = ({r["student"] for r in rows} | set(status))
     data.feedback = {s: feedback_links(course, lesson, s, folder) for s in sorted(students)}
+    data.logs = {s: _relative_href(records.log_path(course, lesson, s), folder)
+                 for s in sorted(students) if records.log_path(course, lesson, s).exists()}
     return data
+
+
+def _relative_href(path: Path, folder: Path) -> str:
+    relative = os.path.relpath(path, folder.resolve())
+    return "/".join(quote(part) for part in relative.split(os.sep))
 
 
 def write_reports(course, lessons, output: Path) -> list[str]:
@@ -172,11 +178,11 @@ def write_report(course, lesson: str, folder: Path, index_href: str | None = Non
                 if entry.get("flags") or not entry.get("ok", True)]
     lines += ["", "## Submissions that needed a limit, crashed or could not be read", ""]
     if problems:
-        lines += ["| student | what happened | reason |", "|---|---|---|"]
+        lines += ["| student | what happened | reason | log |", "|---|---|---|---|"]
         for student, entry in problems:
             flags = ", ".join(entry.get("flags", [])) or "not graded"
             reason = entry.get("reason", "").replace("|", "/")
-            lines.append(f"| {student} | {flags} | {reason} |")
+            lines.append(f"| {student} | {flags} | {reason} | {entry.get('log', '')} |")
     else:
         lines.append("None.")
     weak = sorted(student for student, entry in status.items()

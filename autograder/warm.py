@@ -122,6 +122,13 @@ def available(weak: bool) -> str:
     return _failure
 
 
+def describe(weak: bool = False) -> str:
+    """How kernels start here (for the instructor)."""
+    why = available(weak)
+    return ("warm: forked per submission from one template per worker (TensorFlow imported "
+            "once per worker)" if not why else f"cold: a fresh Python per submission ({why})")
+
+
 @contextlib.contextmanager
 def kernel_socket(scratch: Path, environment: dict, modules=()):
     """The socket of a template of this process that has imported ``modules`` (the

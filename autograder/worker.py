@@ -89,7 +89,8 @@ def autograde_scratch(scratch: Path, lesson: str, student: str, cell_timeout: in
         outcome = api.autograde(lesson, student, force=True, create=True)
     log = (outcome.get("error") or "") + "\n" + (outcome.get("log") or "")
     result = {"success": bool(outcome["success"]), "cells": {}, "flags": [], "notes": [],
-              "kernel_never_started": any(m in log for m in KERNEL_START_FAILURES)}
+              "kernel_never_started": any(m in log for m in KERNEL_START_FAILURES),
+              "log": log}
     if any(word in log for word in CRASH_WORDS):
         result["flags"].append("crash")
         result["notes"].append("the kernel died while running the notebook (a crash, "

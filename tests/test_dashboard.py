@@ -149,6 +149,11 @@ def test_flagged_late_and_timing_sections(graded):
     assert set(flagged) == {"looper", IMG_ID}
     assert "timeout" in flagged["looper"][1]
     assert "is not a valid notebook" in flagged[IMG_ID][2]
+    # each flagged submission names its grading log, kept beside its autograded folder
+    assert flagged["looper"][5] == "log" and flagged[IMG_ID][5] == "log"
+    log = records.log_path(course, LESSON, "looper").read_text()
+    assert "flags: timeout" in log and "== nbgrader autograde ==" in log, log[:600]
+    assert "== kernel" in log and "sandbox: " in log
     late = [cells for cells, _ in page.rows_of("late-row")]
     assert [(c[0], c[1], c[2], c[3], c[4]) for c in late] == [
         ("bob", "2026-01-10 14:30:00", "2026-01-10 12:00:00", "2 h 30 min", "0"),
