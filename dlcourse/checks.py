@@ -441,6 +441,26 @@ class StructureRow:
     inputs: tuple | None = None
 
 
+# Operations Keras may put between layers of a rebuilt model that change no value's meaning.
+_TRANSPARENT_OPERATIONS = ("ConvertToTensor", "Cast")
+
+
+def _sources(tensor, position) -> list:
+    """Where a tensor comes from: a table position, "input", or a named operation that is
+    not a layer of the model; looks through :data:`_TRANSPARENT_OPERATIONS`."""
+    history = tensor._keras_history
+    source = history.operation
+    if id(source) in position:
+        return [position[id(source)]]
+    name = type(source).__name__
+    if name == "InputLayer":
+        return ["input"]
+    if name in _TRANSPARENT_OPERATIONS:
+        node = source._inbound_nodes[history.node_index]
+        return [k for t in node.arguments.keras_tensors for k in _sources(t, position)]
+    return [f"operation {name}"]  # e.g. keras.ops.add on two tensors
+
+
 def _layer_inputs(model, layers) -> list | None:
     """For each layer, the table positions of its inputs in ``model``'s graph, in order;
     None when the graph cannot be read (a model of the student's own classes in the judge,
@@ -459,8 +479,7 @@ def _layer_inputs(model, layers) -> list | None:
                         if make_node_key(layer, k) in nodes)
             sources = []
             for tensor in node.arguments.keras_tensors:
-                source = tensor._keras_history.operation
-                sources.append(position.get(id(source), "input"))
+                sources.extend(_sources(tensor, position))
             result.append(tuple(sources))
         return result
     except Exception:  # noqa: BLE001 - private Keras API: fall back to no connections
@@ -514,8 +533,8 @@ def _positions(rows, test) -> list:
 
 
 def _input_names(rows, inputs) -> str:
-    return ", ".join("the model input" if i == "input" else f"{i} ({rows[i].class_name} "
-                     f"'{rows[i].name}')" for i in inputs)
+    return ", ".join(("the model input" if i == "input" else str(i)) if not _isinstance(i, _int)
+                     else f"{i} ({rows[i].class_name} '{rows[i].name}')" for i in inputs)
 
 
 # Merges whose result does not depend on the order of their inputs.
@@ -528,7 +547,7 @@ def _signatures(rows, intern: dict) -> list:
     ``intern`` by the two models compared."""
     signatures = []
     for row in rows:
-        inputs = tuple("input" if i == "input" else signatures[i] for i in row.inputs)
+        inputs = tuple(signatures[i] if _isinstance(i, _int) else i for i in row.inputs)
         if row.class_name in COMMUTATIVE:
             inputs = tuple(sorted(inputs, key=str))
         key = (row.class_name, repr(sorted(row.settings.items())), inputs)
@@ -538,7 +557,7 @@ def _signatures(rows, intern: dict) -> list:
 
 def _outputs(rows) -> list:
     """Table positions no other layer reads (the model's outputs), last first."""
-    read = {i for row in rows for i in row.inputs if i != "input"}
+    read = {i for row in rows for i in row.inputs if _isinstance(i, _int)}
     return [i for i in range(_len(rows) - 1, -1, -1) if i not in read]
 
 
@@ -573,6 +592,15 @@ def _sorted_by(inputs, signatures):
 def _compare_graphs(got, expected, what, why, keys) -> None:
     intern = {}
     sig_got, sig_expected = _signatures(got, intern), _signatures(expected, intern)
+    for i, row in enumerate(got):
+        other = next((k for k in row.inputs if not _isinstance(k, _int) and k != "input"), None)
+        if other is not None:
+            raise AssertionError(
+                f"{what}, layer {i} ('{row.name}', {row.class_name}) reads the result of "
+                f"{other[len('operation '):]}, an operation that is not a Keras layer (e.g. "
+                "keras.ops or a + b on tensors): use the layers the exercise names (such as "
+                "layers.Add or layers.Concatenate), so the network can be compared with the "
+                "reference.")
     out_got, out_expected = _outputs(got), _outputs(expected)
     if _len(out_got) != _len(out_expected):
         raise AssertionError(f"{what}: {_len(out_got)} layers end the network (read by no "
@@ -587,8 +615,8 @@ def _compare_graphs(got, expected, what, why, keys) -> None:
         seen.add((i, j))
         _differ_layer(got, expected, i, j, what, why, keys)
         g_in, e_in = got[i].inputs, expected[j].inputs
-        g_sig = ["input" if k == "input" else sig_got[k] for k in g_in]
-        e_sig = ["input" if k == "input" else sig_expected[k] for k in e_in]
+        g_sig = [sig_got[k] if _isinstance(k, _int) else k for k in g_in]
+        e_sig = [sig_expected[k] if _isinstance(k, _int) else k for k in e_in]
         where = f"{what}, layer {i} ('{got[i].name}', {got[i].class_name})"
         if _len(g_in) != _len(e_in):
             raise AssertionError(f"{where} reads {_len(g_in)} inputs "
@@ -600,11 +628,11 @@ def _compare_graphs(got, expected, what, why, keys) -> None:
             order = [e_sig.index(s) + 1 for s in g_sig]
             raise AssertionError(
                 f"{where} reads the right inputs in another order: its inputs are, in order, "
-                f"{_input_names(got, g_in)}; the reference's branch order read in yours is "
-                f"{order} (1 = the reference's first input).{_why('inputs', why)}")
+                f"{_input_names(got, g_in)}, which are the reference's inputs number "
+                f"{order}.{_why('inputs', why)}")
         for gk, ek, gs, es in zip(g_in, e_in, g_sig, e_sig):
             if gs != es:
-                if "input" in (gk, ek):
+                if not (_isinstance(gk, _int) and _isinstance(ek, _int)):
                     raise AssertionError(f"{where}: reads "
                                          f"{_input_names(got, [gk])} where the reference "
                                          f"reads {_input_names(expected, [ek])}.")

@@ -125,3 +125,14 @@ def test_reference_must_be_a_model_or_rows():
         checks.check_structure(None, chain())
     with pytest.raises(ValueError, match="expected structure row"):
         checks.check_structure(chain(), [42])
+
+
+def test_an_operation_that_is_not_a_layer_is_named():
+    def block(merge):
+        inputs = keras.Input((4, 4, 2))
+        x = layers.Conv2D(2, 3, padding="same")(inputs)
+        return keras.Model(inputs, layers.Activation("relu")(merge(inputs, x)))
+
+    reference = block(lambda a, b: layers.Add()([a, b]))
+    text = message(block(lambda a, b: keras.ops.add(a, b)), reference)
+    assert "Activation" in text and "an operation that is not a Keras layer" in text

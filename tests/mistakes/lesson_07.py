@@ -227,6 +227,14 @@ def bottleneck_multiplies(height, width, in_channels, bottleneck_channels, filte
         failing_tests=("test_inception_module", "test_inception_module_hidden"),
         message="followed by ReLU",
     ),
+    Mistake(
+        name="branches concatenated 1x1, 5x5, 3x3, pool (keras.applications' InceptionV3 order)",
+        solution_cell="inception_module",
+        code=_inception().replace("[branch_1x1, branch_3x3, branch_5x5, branch_pool]",
+                                  "[branch_1x1, branch_5x5, branch_3x3, branch_pool]"),
+        failing_tests=("test_inception_module", "test_inception_module_hidden"),
+        message="reads the right inputs in another order",
+    ),
     # -- Exercise 7.4: factorised convolutions ------------------------------------------
     Mistake(
         name="1 x n twice instead of 1 x n then n x 1",
