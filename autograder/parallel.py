@@ -18,7 +18,7 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from autograder import sandbox, warm
@@ -48,6 +48,7 @@ class GradeTask:
     preload: list = field(default_factory=list)  # modules the lesson imports (autograder.warm)
     source_files: dict = field(default_factory=dict)  # the assignment's other files
     course_settings: dict = field(default_factory=dict)  # settings.autograde_settings
+    cold_kernel: bool = False        # retried after a warm kernel did not start
 
     @property
     def digest(self) -> str:
@@ -71,6 +72,7 @@ class GradeResult:
     infrastructure: bool = False
     attempts: int = 1
     log: str = ""    # what nbgrader and the kernel said (bounded): kept beside the grade
+    warm_failed: bool = False   # a kernel forked by the template did not start: retry cold
 
     @property
     def score(self) -> float:
@@ -174,7 +176,7 @@ def run_task(task: GradeTask) -> GradeResult:
             cgroup_name=cgroup if sandbox.cgroups_available() else "",
             state_file=str(scratch / "sandbox-state.json"), log_file=str(scratch / "kernel.log"),
             grader_pid=os.getpid())
-        if not warm.available(task.weak_sandbox):
+        if not task.cold_kernel and not warm.available(task.weak_sandbox):
             with _environment(DLCOURSE_PROFILE="fast", TF_CPP_MIN_LOG_LEVEL="2"):
                 config.warm_socket = cleanup.enter_context(warm.kernel_socket(
                     scratch_base(), sandbox.kernel_environment(), task.preload))
@@ -240,8 +242,7 @@ def run_task(task: GradeTask) -> GradeResult:
             result.infrastructure, result.flags = True, ["not-graded"]
             result.reason = ("the sandboxed kernel did not start: it ended before answering "
                              "its first message")
-            if config.warm_socket:
-                warm.give_up("a kernel forked by the template did not start")
+            result.warm_failed = bool(config.warm_socket)
         return result
     finally:
         cleanup.close()
@@ -334,7 +335,8 @@ def execute(tasks: list[GradeTask], workers: int | None = None, scheduler: str |
         for task, result in _execute_once(pending, workers, scheduler):
             result.attempts = attempt
             if result.infrastructure and attempt < attempts:
-                failed.append(task)
+                # the retry of a warm kernel that did not start does not depend on the template
+                failed.append(replace(task, cold_kernel=True) if result.warm_failed else task)
             else:
                 yield result
         if not failed:

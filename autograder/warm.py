@@ -7,9 +7,9 @@ NumPy, TensorFlow, Keras, Matplotlib and ipykernel and forks a fresh kernel per 
 (:func:`autograder.sandbox.launch`); every kernel gets new mount, PID, network, IPC and UTS
 namespaces, only its own submission's files, no capabilities, the submission's cgroup and
 resource limits. Where the template cannot be used (no bubblewrap, weaker
-isolation accepted, or it failed) kernels start cold, as before: a template that does not
-start, or a warm kernel that does not, switches that process to cold kernels, so the
-retry of the submission does not depend on it.
+isolation accepted, or it failed to start) kernels start cold, as before; a submission
+whose forked kernel did not start is retried with a cold one (:func:`autograder.parallel.
+execute`), so the retry does not depend on the template.
 """
 
 from __future__ import annotations
@@ -72,7 +72,12 @@ class KernelTemplate:
                 raise TemplateError("the kernel template did not start"
                                     + (f": {tail.strip()}" if tail.strip() else ""))
             line += chunk
-        return json.loads(line).get("preloaded", [])
+        self.process.stdout.close()
+        message = json.loads(line)
+        if type(message) is not dict or message.get("ready") is not True:
+            self.stop()
+            raise TemplateError(f"the kernel template said {line[:200]!r}, not that it is ready")
+        return message.get("preloaded", [])
 
     def alive(self) -> bool:
         return self.process.poll() is None
@@ -184,15 +189,6 @@ def _register_atexit() -> None:
 
     atexit.register(discard)
     _atexit_registered = True
-
-
-def give_up(reason: str) -> None:
-    """Grade with cold kernels from now on in this process (a warm kernel failed to start:
-    the retry must not depend on the template)."""
-    global _failure
-    with _lock:
-        _failure = reason
-        _retire()
 
 
 def discard() -> None:

@@ -456,12 +456,10 @@ def test_a_sandbox_that_does_not_start_is_not_a_grade(fixture_course, monkeypatc
     graded; the earlier grade stays in the gradebook."""
     import json as json_module
 
-    from autograder import sandbox, warm
+    from autograder import sandbox
 
     _class(fixture_course, 1)
     assert [o.score for o in grade(fixture_course, LESSON, workers=1)] == [3]
-    # a kernel that does not start switches this process to cold kernels: undone after
-    monkeypatch.setattr(warm, "_failure", warm._failure)
 
     def broken(jupyter_path, config_path):
         folder = jupyter_path / "kernels" / sandbox.KERNEL_NAME

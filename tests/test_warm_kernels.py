@@ -184,3 +184,26 @@ def test_a_template_that_dies_is_replaced_and_cold_kernels_still_work(tmp_path, 
     layers = {s: e["sandbox"] for s, e in records.load_status(course)[LESSON].items()}
     assert all("bubblewrap" in v and "warm-template" not in v for v in layers.values()), layers
     assert os.environ.get("DLCOURSE_COLD_KERNELS") == "1"
+
+
+def test_a_warm_kernel_that_does_not_start_is_retried_cold(tmp_path, monkeypatch):
+    """The template's socket is gone (a broken template): the kernel never starts, so the
+    submission is retried, with a cold kernel, and graded."""
+    import contextlib
+
+    course = new_course(tmp_path / "course", FIXTURE_COURSE, [LESSON])
+    _submit(course, "s1", "")
+
+    @contextlib.contextmanager
+    def broken(*args, **kwargs):
+        yield str(tmp_path / "no-such.sock")
+
+    monkeypatch.setattr(warm, "kernel_socket", broken)
+    outcome, = grade(course, LESSON, workers=1)
+    assert outcome.score == 3, outcome.reason
+    from autograder import records
+
+    entry = records.load_status(course)[LESSON]["s1"]
+    assert "warm-template" not in entry["sandbox"] and "bubblewrap" in entry["sandbox"], entry
+    log = records.log_path(course, LESSON, "s1").read_text()
+    assert "(attempt 2)" in log, log[:300]
