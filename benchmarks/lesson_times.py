@@ -34,10 +34,14 @@ from autograder.grading import grade  # noqa: E402
 from autograder.release import new_course  # noqa: E402
 
 BUDGET_SECONDS = 60
+# The kernel's CPU time (its own and its children's) and its peak resident memory: VmHWM,
+# not ru_maxrss, which Linux keeps across execve (the kernel would inherit the peak of the
+# process that started it).
 USAGE = ("import json as _j, resource as _r\n"
          "_s, _c = _r.getrusage(_r.RUSAGE_SELF), _r.getrusage(_r.RUSAGE_CHILDREN)\n"
+         "_hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0]\n"
          "print(_j.dumps({'cpu': _s.ru_utime + _s.ru_stime + _c.ru_utime + _c.ru_stime,"
-         " 'peak_kib': max(_s.ru_maxrss, _c.ru_maxrss)}))")
+         " 'peak_kib': int(_hwm.split()[1])}))")
 
 
 def execute_solution(course: Course, lesson: str) -> dict:
