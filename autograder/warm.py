@@ -113,7 +113,8 @@ def template_argv(scratch: Path, environment: dict) -> list[str]:
 _lock = threading.Lock()
 _current: KernelTemplate | None = None
 _retired: list = []
-_failure = ""
+_failure = ("", 0.0)   # why the last template did not start, and when
+RETRY_AFTER = 300      # seconds before a template is tried again
 
 
 def available(weak: bool) -> str:
@@ -124,7 +125,8 @@ def available(weak: bool) -> str:
         return "no bubblewrap"
     if os.environ.get("DLCOURSE_COLD_KERNELS"):
         return "cold kernels asked for (DLCOURSE_COLD_KERNELS)"
-    return _failure
+    reason, when = _failure
+    return reason if reason and time.monotonic() - when < RETRY_AFTER else ""
 
 
 def describe(weak: bool = False) -> str:
@@ -161,7 +163,8 @@ def _acquire(scratch: Path, environment: dict, wanted: set) -> KernelTemplate | 
             try:
                 _current = KernelTemplate(scratch, environment, wanted)
             except (TemplateError, OSError, ValueError) as error:
-                _failure = f"the kernel template failed to start: {error}"[:300]
+                _failure = (f"the kernel template failed to start: {error}"[:300],
+                            time.monotonic())
                 return None
             if not _atexit_registered:
                 _register_atexit()

@@ -149,7 +149,8 @@ def test_two_kernels_of_one_template_share_nothing_a_student_can_reach(tmp_path)
 
     status = records.load_status(course)[LESSON]
     for student in ("a-leaves-traces", "b-probes"):
-        assert "warm-template" in status[student]["sandbox"], status[student]
+        assert "warm-template" in status[student]["sandbox"], (status[student],
+                                                                warm.available(False))
     assert graded.outcomes["a-leaves-traces"].score == 3
     probe = notebooks.read(course.root / "autograded" / "b-probes" / LESSON / NB)
     printed = "".join(o.get("text", "") for c in probe.cells if c.cell_type == "code"
@@ -177,7 +178,7 @@ def test_a_template_that_dies_is_replaced_and_cold_kernels_still_work(tmp_path, 
     from autograder import records
 
     layers = {s: e["sandbox"] for s, e in records.load_status(course)[LESSON].items()}
-    assert all("warm-template" in v for v in layers.values()), layers
+    assert all("warm-template" in v for v in layers.values()), (layers, warm.available(False))
     monkeypatch.setenv("DLCOURSE_COLD_KERNELS", "1")
     outcomes = grade(course, LESSON, workers=1, force=True)
     assert [o.score for o in outcomes] == [3, 3], [o.reason for o in outcomes]
