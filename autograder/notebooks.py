@@ -125,6 +125,12 @@ def fill_in(released: nbformat.NotebookNode, source: nbformat.NotebookNode,
     return submission
 
 
+def python_source(source: str) -> str:
+    """A code cell's source with IPython's magics and shell lines blanked, for ``ast``."""
+    return "\n".join("" if line.lstrip().startswith(("%", "!")) else line
+                     for line in source.splitlines())
+
+
 def imported_modules(nb: nbformat.NotebookNode) -> list[str]:
     """Absolute modules the notebook's code cells import (``import a.b``, ``from a.b import
     c``): what a warm kernel template loads ahead of the kernels that run it."""
@@ -134,10 +140,8 @@ def imported_modules(nb: nbformat.NotebookNode) -> list[str]:
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
-        source = "\n".join("" if line.lstrip().startswith(("%", "!")) else line
-                           for line in cell.source.splitlines())
         try:
-            tree = ast.parse(source)
+            tree = ast.parse(python_source(cell.source))
         except SyntaxError:
             continue
         for node in ast.walk(tree):

@@ -92,7 +92,7 @@ def _student_names(nb) -> set:
         if notebooks.cell_kind(cell) != "solution":
             continue
         try:
-            tree = ast.parse(_python(cell.source))
+            tree = ast.parse(notebooks.python_source(cell.source))
         except SyntaxError:
             continue
         for statement in tree.body:
@@ -109,11 +109,6 @@ def _student_names(nb) -> set:
     return names
 
 
-def _python(source: str) -> str:
-    return "\n".join("" if line.lstrip().startswith(("%", "!")) else line
-                     for line in source.splitlines())
-
-
 def kernel_tests(nb) -> set:
     """Grade ids of test cells that rebind or delete a name of the student's code."""
     import ast
@@ -124,7 +119,7 @@ def kernel_tests(nb) -> set:
         if notebooks.cell_kind(cell) != "test":
             continue
         try:
-            tree = ast.parse(_python(cell.source))
+            tree = ast.parse(notebooks.python_source(cell.source))
         except SyntaxError:
             continue
         bound = {n.id for n in ast.walk(tree)
@@ -160,6 +155,7 @@ def plan_grading(course: Course, lesson: str, students=None, limits: Limits | No
     source_files = {name: raw for name, raw in folder_files(
         course.source(lesson), course.coursedir.ignore, MAX_SOURCE_BYTES).items()
         if not name.endswith(".ipynb")}
+    course_settings = settings.autograde_settings(course.config)
     graded = set(records.graded_students(course, lesson))
     weak = sandbox.bwrap_path() is None   # accepted by the caller (grading.grade)
     limits = limits or course.limits()      # the course's nbgrader_config.py, else defaults
@@ -169,8 +165,7 @@ def plan_grading(course: Course, lesson: str, students=None, limits: Limits | No
         files = folder_files(folder, course.coursedir.ignore, MAX_SUBMISSION_BYTES,
                              skip=("timestamp.txt",))
         task = GradeTask(lesson, student, files, template, names, limits,
-                         weak, plans, digest, preload, source_files,
-                         settings.autograde_settings(course.config))
+                         weak, plans, digest, preload, source_files, course_settings)
         previous = status.get(student, {})
         failed_before = (not previous.get("ok", True)
                          or bool(set(previous.get("flags", [])) & FAILURE_FLAGS))
