@@ -172,6 +172,7 @@ def test_a_template_that_dies_is_replaced_and_cold_kernels_still_work(tmp_path, 
     def kill_template(outcome):
         if warm._current is not None:
             warm._current.process.kill()
+            warm._current.process.wait(10)   # dead, not dying, when the next task looks
 
     outcomes = grade(course, LESSON, workers=1, progress=kill_template)
     assert [o.score for o in outcomes] == [3, 3], [o.reason for o in outcomes]
