@@ -21,7 +21,7 @@ import ast
 import builtins
 from dataclasses import asdict, dataclass, field
 
-from autograder.notebooks import cell_kind
+from autograder.notebooks import cell_kind, executable_source
 
 BUILTIN_NAMES = frozenset(dir(builtins)) | {"__name__", "__file__", "get_ipython", "display"}
 JUDGE, KERNEL, TEST = "judge", "kernel", "test"
@@ -64,12 +64,6 @@ class JudgePlan:
     def from_json(cls, value: dict) -> "JudgePlan":
         return cls(value["statements"], {k: JudgeStep(**v) for k, v in value["steps"].items()},
                    value.get("problems", []))
-
-
-def executable_source(source: str) -> str:
-    """Cell source without IPython magics and shell escapes (the judge runs plain Python)."""
-    return "\n".join("" if line.lstrip().startswith(("%", "!")) else line
-                     for line in source.splitlines())
 
 
 class _Names(ast.NodeVisitor):

@@ -125,8 +125,9 @@ def fill_in(released: nbformat.NotebookNode, source: nbformat.NotebookNode,
     return submission
 
 
-def python_source(source: str) -> str:
-    """A code cell's source with IPython's magics and shell lines blanked, for ``ast``."""
+def executable_source(source: str) -> str:
+    """Cell source without IPython magics and shell escapes (plain Python, for ``ast`` and
+    for the judge)."""
     return "\n".join("" if line.lstrip().startswith(("%", "!")) else line
                      for line in source.splitlines())
 
@@ -141,7 +142,7 @@ def imported_modules(nb: nbformat.NotebookNode) -> list[str]:
         if cell.cell_type != "code":
             continue
         try:
-            tree = ast.parse(python_source(cell.source))
+            tree = ast.parse(executable_source(cell.source))
         except SyntaxError:
             continue
         for node in ast.walk(tree):

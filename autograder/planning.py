@@ -92,7 +92,7 @@ def _student_names(nb) -> set:
         if notebooks.cell_kind(cell) != "solution":
             continue
         try:
-            tree = ast.parse(notebooks.python_source(cell.source))
+            tree = ast.parse(notebooks.executable_source(cell.source))
         except SyntaxError:
             continue
         for statement in tree.body:
@@ -119,7 +119,7 @@ def kernel_tests(nb) -> set:
         if notebooks.cell_kind(cell) != "test":
             continue
         try:
-            tree = ast.parse(notebooks.python_source(cell.source))
+            tree = ast.parse(notebooks.executable_source(cell.source))
         except SyntaxError:
             continue
         bound = {n.id for n in ast.walk(tree)

@@ -658,7 +658,8 @@ def test_dependencies(nb) -> dict[str, set[str]]:
     """Solution grade_id -> the graded test cells whose result can depend on it: those
     reading a name the cell defines, or a name derived from one by any other cell (to a
     fixed point, whatever the order, so late-bound calls count too)."""
-    from autograder.judge_plan import executable_source, free_names
+    from autograder.judge_plan import free_names
+    from autograder.notebooks import executable_source
 
     cells = []
     for cell in nb.cells:
