@@ -138,6 +138,13 @@ def keras_transposed_output_size(n, f, s, padding, output_padding=None):
         message="upsample the coarser score map",
     ),
     Mistake(
+        name="ReLU on the 1x1 scoring convolutions (the scores are logits)",
+        solution_cell="fcn",
+        code=_fcn(_UPSAMPLE_THEN_ADD).replace('1, name="score_', '1, activation="relu", name="score_'),
+        failing_tests=("test_fcn", "test_fcn_hidden"),
+        message="activation expected 'linear', got 'relu'",
+    ),
+    Mistake(
         name="softmax over the height axis (axis=1) instead of the classes",
         solution_cell="fcn",
         code=_fcn(_UPSAMPLE_THEN_ADD, softmax="layers.Softmax(axis=1)"),
