@@ -28,6 +28,7 @@ _asarray = np.asarray
 _isfinite = np.isfinite
 _np_abs = np.abs
 _np_all = np.all
+_np_any = np.any
 _np_argmax = np.argmax
 _unravel_index = np.unravel_index
 _prod = math.prod
@@ -737,6 +738,81 @@ def check_param_count(model, expected_trainable: int, expected_non_trainable: in
             "dlcourse.checks.format_table(layer_table(model)) to see which layer differs.")
 
 
+def check_fit_settings(history, num_examples: int, batch_size: int, num_epochs: int,
+                       learning_rate: float | None = None, validation=None,
+                       what: str = "the training run") -> None:
+    """Check the settings a training run was prescribed, read from the run itself (the
+    ``History`` that ``fit`` returned and the model it trained), not from the code.
+
+    - ``num_epochs`` epochs were run;
+    - each epoch took ``ceil(num_examples / batch_size)`` steps: the model was fitted on
+      exactly the ``num_examples`` training examples it was given, in batches of
+      ``batch_size`` (test or validation data added, a ``validation_split`` or another
+      batch size change the count);
+    - the optimizer's learning rate is ``learning_rate`` (when given);
+    - ``validation=(x_val, y_val)``: the last ``val_accuracy`` is the trained model's
+      accuracy on exactly those examples (argmax of its outputs against integer labels),
+      so the validation curve was measured on the data given, not on the test set.
+
+    Args:
+        history: the ``keras.callbacks.History`` returned by ``fit``.
+        num_examples: the number of training examples the run was given.
+        batch_size, num_epochs, learning_rate: the prescribed settings.
+        validation: optional ``(x_val, y_val)`` the run had to validate on.
+        what: how the feedback names the run.
+
+    Raises:
+        AssertionError: at the first setting that differs, with a hint.
+    """
+    params = getattr(history, "params", None)
+    if not _isinstance(params, dict) or not _isinstance(getattr(history, "history", None), dict):
+        raise AssertionError(f"{what}: expected the History that model.fit returns, got "
+                             f"{type(history).__name__}.")
+    epochs = _len(history.history.get("loss", []))
+    if epochs != _int(num_epochs):
+        raise AssertionError(f"{what}: {epochs} epochs trained, expected {num_epochs}. Hint: "
+                             "pass epochs=num_epochs to fit (the argument, not a constant).")
+    steps = params.get("steps")
+    expected_steps = -(-_int(num_examples) // _int(batch_size))
+    if steps != expected_steps:
+        raise AssertionError(
+            f"{what}: fit ran {steps} steps per epoch; {num_examples} training examples in "
+            f"batches of {batch_size} take ceil({num_examples} / {batch_size}) = "
+            f"{expected_steps}. Hint: fit on exactly the training data you were given (no "
+            "test or validation data added, no validation_split), with "
+            "batch_size=batch_size (the argument, not a constant).")
+    model = getattr(history, "model", None)
+    if learning_rate is not None:
+        optimizer = getattr(model, "optimizer", None)
+        try:
+            got = _float(_asarray(optimizer.learning_rate))
+        except (AttributeError, TypeError, ValueError):
+            raise AssertionError(f"{what}: the trained model has no optimizer with a learning "
+                                 "rate. Hint: compile it with keras.optimizers.Adam("
+                                 "learning_rate=learning_rate) before fit.") from None
+        if not _np_abs(got - _float(learning_rate)) <= 1e-6 * _np_abs(_float(learning_rate)):
+            raise AssertionError(
+                f"{what}: the optimizer's learning rate is {got:g}, expected "
+                f"{_float(learning_rate):g}. Hint: pass the learning_rate argument to the "
+                "optimizer, keras.optimizers.Adam(learning_rate=learning_rate).")
+    if validation is not None:
+        x_val, y_val = validation
+        curve = history.history.get("val_accuracy")
+        if not curve:
+            raise AssertionError(f"{what}: the History has no val_accuracy (it has "
+                                 f"{sorted(history.history)}). Hint: compile with "
+                                 "metrics=['accuracy'] and pass validation_data=(x_val, y_val).")
+        labels = _asarray(y_val).reshape(-1)
+        predicted = _np_argmax(_asarray(model.predict(x_val, verbose=0)), axis=-1).reshape(-1)
+        measured = _float((predicted == labels).mean())
+        if not _np_abs(_float(curve[-1]) - measured) <= 1.5 / _len(labels):
+            raise AssertionError(
+                f"{what}: the last val_accuracy of the History is {_float(curve[-1]):.4f}, but "
+                f"the trained model scores {measured:.4f} on the {_len(labels)} validation "
+                "examples it was given. Hint: validate on exactly validation_data=(x_val, "
+                "y_val) as given, not on the test data or a validation_split.")
+
+
 def _with_hint(message: str, hint: str) -> str:
     return message + (f" Hint: {hint}." if hint else "")
 
@@ -796,13 +872,51 @@ def check_equal(actual, expected, what: str = "the result", hint: str = "") -> N
                                         hint))
 
 
-def check_accuracy(accuracy: float, floor: float, what: str = "test accuracy") -> None:
-    """Check a measured accuracy against a floor, with a hint when it falls short."""
-    accuracy = _float(accuracy)
+# Every floor check_accuracy saw in this process, in order (read with floors_checked()):
+# the full-profile runs report each lesson's accuracies against their floors from it.
+_FLOORS_CHECKED: list = []
+
+
+@dataclass(frozen=True)
+class FloorCheck:
+    """One :func:`check_accuracy` call: what was measured, its value, the floor, the
+    profile the floor belongs to, and whether it was skipped (a smoke run)."""
+
+    what: str
+    value: float
+    floor: float
+    profile: str
+    skipped: bool
+
+
+def floors_checked() -> list[FloorCheck]:
+    """The floors :func:`check_accuracy` has checked (or skipped) in this process."""
+    return list(_FLOORS_CHECKED)
+
+
+def check_accuracy(accuracy: float, floor: float, what: str = "test accuracy",
+                   hint: str = "check the loss and the labels, the learning rate and the "
+                               "number of epochs") -> None:
+    """Check a measured accuracy (or any score that must reach a floor) against a floor.
+
+    The floor belongs to the current profile (``fast`` and ``full`` train on different
+    data), which the message names. In a smoke run of ``full`` (``DLCOURSE_SMOKE=1``:
+    random mock data, capped epochs) no floor can be reached: the check is reported as
+    skipped, not passed, and recorded like every other in :func:`floors_checked`.
+    """
+    from dlcourse import runtime
+
+    accuracy, floor = _float(accuracy), _float(floor)
+    profile = runtime.get_profile()
+    skipped = runtime.smoke_run()
+    _FLOORS_CHECKED.append(FloorCheck(what, accuracy, floor, profile, skipped))
+    if skipped:
+        print(f"SKIPPED in a smoke run ({runtime.SMOKE_ENV}=1, mock data): {what} is "
+              f"{accuracy:.3f}; the {profile} profile's floor {floor:.3f} is not checked.")
+        return
     if not accuracy >= floor:
-        raise AssertionError(f"{what} is {accuracy:.3f}, below the floor {floor:.3f}. Check "
-                             "the loss and the labels, the learning rate and the number of "
-                             "epochs.")
+        raise AssertionError(_with_hint(f"{what} is {accuracy:.3f}, below the floor "
+                                        f"{floor:.3f} of the {profile} profile.", hint))
 
 
 # Round-off unit (machine epsilon) of the low-precision compute dtypes of Keras policies.
@@ -868,6 +982,107 @@ def float32_reference():
         yield
     finally:
         keras.mixed_precision.set_global_policy(previous)
+
+
+def check_decoder_initial_state(model, source, decoder_input, what: str = "the decoder"):
+    """Check that an encoder-decoder's decoder RNN starts from the encoder's state.
+
+    The decoder RNN (the last recurrent layer that returns sequences but not its state)
+    reads only the target side, so its first step depends on the source through its
+    initial state alone: a decoder that ignores the encoder's state gives the same first
+    step for every source, however well attention later makes up for it. The check feeds
+    the same decoder inputs with the sources of the batch in reverse order.
+
+    Args:
+        model: a functional ``keras.Model`` of built-in layers, inputs [source, decoder input].
+        source: int array (B, S) of at least two different sources.
+        decoder_input: int array (B, T).
+        what: how the feedback names the model.
+    """
+    import keras
+
+    _require_model(model, what)
+    recurrent = [layer for layer in model.layers if _isinstance(layer, keras.layers.RNN)
+                 and layer.return_sequences and not layer.return_state]
+    if not recurrent:
+        raise AssertionError(f"{what}: no recurrent layer with return_sequences=True and no "
+                             "return_state was found to act as the decoder.")
+    states = keras.Model(model.inputs, recurrent[-1].output)
+    source = _asarray(source)
+    reversed_source = source[::-1]
+    changed = _np_any(source != reversed_source, axis=1)
+    first = _asarray(states([source, decoder_input]))[:, 0]
+    other = _asarray(states([reversed_source, decoder_input]))[:, 0]
+    difference = _np_abs(first - other).max(axis=-1)[changed]
+    if _len(difference) == 0 or not difference.min() > 1e-6:
+        raise AssertionError(
+            f"{what}: the decoder's first step is the same for different sources "
+            f"(largest change {_float(difference.max()) if _len(difference) else 0.0:.2e}), "
+            "so the decoder does not start from the encoder's state. Call the decoder "
+            f"{recurrent[-1].__class__.__name__} with initial_state= the encoder's last "
+            "state (the second output of the encoder with return_state=True).")
+
+
+_READOUT_SOURCE = """
+import numpy as np
+import keras
+
+rng = np.random.default_rng(seed)
+dense = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
+head = dense[-1]
+values = {}
+for layer in model.layers:
+    kind = type(layer).__name__
+    if isinstance(layer, keras.layers.MultiHeadAttention) or layer in dense[:-1]:
+        layer.set_weights([np.zeros(w.shape) for w in layer.get_weights()])
+    elif isinstance(layer, keras.layers.LayerNormalization):
+        layer.set_weights([np.full(w.shape, 1.0 if 'gamma' in w.path else 0.0)
+                           for w in layer.weights])
+    elif kind in ('ClassToken', 'PositionEmbedding') or layer is head:
+        values[kind] = [rng.normal(size=w.shape) for w in layer.get_weights()]
+        layer.set_weights(values[kind])
+images = rng.uniform(size=(3,) + tuple(model.inputs[0].shape[1:])).astype('float32')
+result = {'probabilities': np.asarray(model(images, training=False)),
+          'token': values['ClassToken'][0], 'table': values['PositionEmbedding'][0],
+          'kernel': values['Dense'][0], 'bias': values['Dense'][1]}
+"""
+
+
+def check_class_token_readout(model, what: str = "your ViT", seed: int = 0) -> None:
+    """Check that a ViT classifies from the class token: prepended, read out at position 0.
+
+    Every attention layer and every ``Dense`` but the head is set to zero, so each
+    pre-norm block passes its input through unchanged; the class token, the position
+    table and the head get random values. The output must then be the head applied to the
+    final LayerNorm of ``token + table[0]``, the same for every image: reading another
+    position or an average of the tokens brings the image back in.
+
+    Args:
+        model: the ViT (built in the student's kernel when it holds their layer classes);
+            its weights are overwritten.
+        what: how the feedback names the model.
+        seed: seed of the random weights and images.
+    """
+    from dlcourse import remote
+
+    data = remote.in_kernel(_READOUT_SOURCE, model=model, seed=seed)
+    probabilities = _asarray(data["probabilities"], dtype=float)
+    start = (_asarray(data["token"], dtype=float).reshape(-1)
+             + _asarray(data["table"], dtype=float)[0])
+    normalised = (start - start.mean()) / np.sqrt(start.var() + 1e-6)
+    logits = normalised @ _asarray(data["kernel"], dtype=float) + _asarray(data["bias"], dtype=float)
+    expected = np.exp(logits - logits.max())
+    expected = np.broadcast_to(expected / expected.sum(), probabilities.shape)
+    if not _np_abs(probabilities - expected).max() < 1e-4:
+        varies = _np_abs(probabilities - probabilities[:1]).max() > 1e-4
+        raise AssertionError(
+            f"{what}: with every block switched off (its attention and MLP zero), the class "
+            "probabilities should be the head applied to the final LayerNorm of the class "
+            "token plus position embedding 0, the same for every image; "
+            + ("they change with the image, so the head reads another token or an average "
+               "of the tokens. " if varies else "they differ from it. ")
+            + "Prepend the class token (ClassToken), then read out position 0 with x[:, 0] "
+              "after the final LayerNormalization.")
 
 
 class _ReadOnlyModule(type(builtins)):

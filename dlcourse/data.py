@@ -81,6 +81,11 @@ def load_digits(size: int = 8, test_fraction: float = 0.25, seed: int = 0):
     return (x_train, y_train.astype(np.int64)), (x_test, y_test.astype(np.int64))
 
 
+# Examples per split a smoke run's mocked tensorflow-datasets set holds: enough for a
+# validation split and a few batches, few enough to generate in a second or two.
+SMOKE_EXAMPLES = 256
+
+
 def load_tfds(name: str, split, offline_alternative: str = "the fast profile", **kwargs):
     """Load a tensorflow-datasets set; raise one clear error when it cannot be fetched.
 
@@ -90,12 +95,23 @@ def load_tfds(name: str, split, offline_alternative: str = "the fast profile", *
         offline_alternative: what to use instead, named in the error message.
         **kwargs: passed to ``tfds.load`` (e.g. ``as_supervised=True``).
 
+    In a smoke run (``DLCOURSE_SMOKE=1``, :func:`dlcourse.runtime.smoke_run`) nothing is
+    downloaded: ``tfds.testing.mock_data`` serves :data:`SMOKE_EXAMPLES` random examples per
+    split, generated from the set's real feature spec (images of varying sizes where the
+    real set has them).
+
     Raises:
         DatasetUnavailableError: when download or preparation fails (e.g. no network).
     """
     import tensorflow_datasets as tfds
 
+    from dlcourse import runtime
+
     try:
+        if runtime.smoke_run():
+            with tfds.testing.mock_data(num_examples=SMOKE_EXAMPLES,
+                                        policy=tfds.testing.MockPolicy.USE_CODE):
+                return tfds.load(name, split=split, **kwargs)
         return tfds.load(name, split=split, **kwargs)
     except Exception as error:  # tfds raises many kinds; the learner needs one message
         raise DatasetUnavailableError(
@@ -226,3 +242,66 @@ def digit_images(profile: str, size: int = 32, channels: int = 1, seed: int = 0,
     if channels == 3:
         x_train, x_test = np.repeat(x_train, 3, axis=-1), np.repeat(x_test, 3, axis=-1)
     return (x_train, y_train), (x_test, y_test)
+
+
+# -- the dates task of lessons 14 and 15 (generated, no download) ------------------------
+DATE_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august",
+               "september", "october", "november", "december")
+DATE_SOURCE_CHARS = " ,.0123456789abcdefghijklmnopqrstuvwxyz"   # token i + 1; 0 = padding
+DATE_TARGET_CHARS = "0123456789-"                               # token i; len() = <s>
+DATE_SOURCE_LEN = len("september 30, 2049")                     # the longest source
+DATE_TARGET_LEN = len("1998-03-03")
+DATE_START_ID = len(DATE_TARGET_CHARS)
+
+
+def human_date(date, style: int) -> str:
+    """Write a ``datetime.date`` the way people do, in lower case.
+
+    Styles: 0 "3 march 1998", 1 "march 3, 1998", 2 "3 mar 1998", 3 "03.03.1998".
+    """
+    month = DATE_MONTHS[date.month - 1]
+    styles = {0: f"{date.day} {month} {date.year}", 1: f"{month} {date.day}, {date.year}",
+              2: f"{date.day} {month[:3]} {date.year}",
+              3: f"{date.day:02d}.{date.month:02d}.{date.year}"}
+    if style not in styles:
+        raise ValueError(f"style must be 0, 1, 2 or 3, received {style!r}")
+    return styles[style]
+
+
+def encode_date_sources(texts) -> np.ndarray:
+    """Source strings as int32 tokens (N, DATE_SOURCE_LEN), post-padded with 0."""
+    tokens = np.zeros((len(texts), DATE_SOURCE_LEN), dtype=np.int32)
+    for row, text in enumerate(texts):
+        if len(text) > DATE_SOURCE_LEN or not set(text) <= set(DATE_SOURCE_CHARS):
+            raise ValueError(f"not a date source of at most {DATE_SOURCE_LEN} characters "
+                             f"of {DATE_SOURCE_CHARS!r}: {text!r}")
+        tokens[row, :len(text)] = [DATE_SOURCE_CHARS.index(char) + 1 for char in text]
+    return tokens
+
+
+def make_date_data(num_examples: int, seed: int = 0):
+    """Random dates between 1950 and 2049 written by people, and their ISO form.
+
+    Returns:
+        ``(source, target)``: int32 arrays (N, DATE_SOURCE_LEN), the human-written date
+        post-padded with 0, and (N, DATE_TARGET_LEN), the ISO date as indices into
+        ``DATE_TARGET_CHARS``. The same seed gives the same pairs.
+    """
+    import datetime
+
+    first, last = datetime.date(1950, 1, 1).toordinal(), datetime.date(2049, 12, 31).toordinal()
+    rng = np.random.default_rng(seed)
+    days = rng.integers(first, last + 1, size=num_examples)
+    styles = rng.integers(0, 4, size=num_examples)
+    dates = [datetime.date.fromordinal(int(day)) for day in days]
+    source = encode_date_sources([human_date(d, int(s)) for d, s in zip(dates, styles)])
+    target = np.array([[DATE_TARGET_CHARS.index(c) for c in d.isoformat()] for d in dates],
+                      dtype=np.int32).reshape(num_examples, DATE_TARGET_LEN)
+    return source, target
+
+
+def shift_right(target, start_id: int = DATE_START_ID) -> np.ndarray:
+    """Teacher forcing: the decoder input is the target shifted right behind a start token."""
+    target = np.asarray(target)
+    start = np.full((len(target), 1), start_id, dtype=target.dtype)
+    return np.concatenate([start, target[:, :-1]], axis=1)

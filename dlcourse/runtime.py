@@ -14,6 +14,13 @@ Precision: ``fast`` always computes in float32. ``full`` switches Keras to
 ``mixed_bfloat16``) overrides that choice in ``full`` only, e.g. to test the full profile's
 numerics on a CPU. Under mixed precision a model's output layer stays in float32
 (:func:`output_activation`, :data:`OUTPUT_DTYPE`), as Keras' mixed-precision guide asks.
+
+Smoke runs: ``DLCOURSE_SMOKE=1`` (``full`` profile only) runs the ``full`` profile's code
+paths, shapes and dtypes in minutes without a network: tensorflow-datasets sets are served
+by ``tfds.testing.mock_data`` with their real feature specs (:mod:`dlcourse.data`),
+pretrained weights are replaced by ``None`` (:func:`pretrained_weights`), epochs and sizes
+take the ``smoke`` value a lesson gives :func:`by_profile`, and accuracy floors, which random
+mock data cannot reach, are reported as skipped (:func:`dlcourse.checks.check_accuracy`).
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ PROFILE_ENV = "DLCOURSE_PROFILE"
 PROFILES = ("fast", "full")
 PRECISION_ENV = "DLCOURSE_PRECISION"
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
+SMOKE_ENV = "DLCOURSE_SMOKE"
 # dtype of a model's last layer (the softmax) in every profile: float16 would round the
 # probabilities and overflow the exponentials of the softmax and the log of the loss.
 OUTPUT_DTYPE = "float32"
@@ -157,10 +165,43 @@ def setup(seed: int = 0, verbose: bool = True) -> str:
     policy = precision_policy(profile)
     keras.mixed_precision.set_global_policy(policy)
     if verbose:
-        print(device_summary() + f" | precision={policy} | seed={seed}")
+        smoke = " | smoke run: mock data, no pretrained weights" if smoke_run() else ""
+        print(device_summary() + f" | precision={policy} | seed={seed}{smoke}")
     return profile
 
 
-def by_profile(fast, full):
-    """Return ``fast`` or ``full`` according to the current profile (e.g. epoch counts)."""
-    return full if get_profile() == "full" else fast
+def smoke_run() -> bool:
+    """True in a smoke run of the ``full`` profile (``DLCOURSE_SMOKE=1``, see the module's
+    docstring); always False in ``fast``, whose data never comes from the network.
+
+    Raises:
+        ValueError: if ``DLCOURSE_SMOKE`` holds something other than ``0``/``1`` (or empty).
+    """
+    requested = os.environ.get(SMOKE_ENV, "").strip()
+    if requested not in ("", "0", "1"):
+        raise ValueError(f"{SMOKE_ENV} must be 0 or 1, received {requested!r}")
+    return requested == "1" and get_profile() == "full"
+
+
+_FULL = object()  # by_profile's "no smoke value given": the full value
+
+
+def by_profile(fast, full, smoke=_FULL):
+    """Return ``fast`` or ``full`` according to the current profile (e.g. epoch counts).
+
+    Args:
+        fast: the value in the ``fast`` profile.
+        full: the value in the ``full`` profile.
+        smoke: the value in a smoke run of ``full`` (:func:`smoke_run`): give it to epoch
+            counts, training steps and generated-set sizes, so that the run takes seconds
+            while shapes stay those of ``full``; defaults to ``full``.
+    """
+    if get_profile() != "full":
+        return fast
+    return full if smoke is _FULL or not smoke_run() else smoke
+
+
+def pretrained_weights(weights: str = "imagenet"):
+    """The ``weights`` argument of a ``keras.applications`` network: ``weights`` (e.g.
+    ``"imagenet"``) in ``full``; ``None`` in ``fast`` and in smoke runs (never downloaded)."""
+    return weights if get_profile() == "full" and not smoke_run() else None

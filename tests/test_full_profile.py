@@ -182,3 +182,64 @@ def test_digit_images_in_full_uses_the_pipeline():
         np.testing.assert_array_equal(x_train[..., channel], x_train[..., 0])
     assert x_train.std() > 0
     assert y_train.dtype == np.int64
+
+
+@pytest.fixture
+def smoke_run(monkeypatch):
+    """A smoke run of the full profile (DLCOURSE_SMOKE=1), as tools/full_profile.py sets it."""
+    monkeypatch.setenv(runtime.PROFILE_ENV, "full")
+    monkeypatch.setenv(runtime.SMOKE_ENV, "1")
+    monkeypatch.setattr(runtime, "_profile", None)
+    yield
+    runtime._profile = None
+
+
+def test_smoke_values_only_in_a_smoke_run_of_full(monkeypatch, smoke_run):
+    assert runtime.smoke_run()
+    assert runtime.by_profile(fast=8, full=30, smoke=1) == 1
+    assert runtime.by_profile(fast=8, full=30) == 30          # no smoke value: full's
+    assert runtime.by_profile(fast=8, full=30, smoke=None) is None
+    assert runtime.pretrained_weights() is None               # never downloaded
+    monkeypatch.setenv(runtime.SMOKE_ENV, "0")
+    assert not runtime.smoke_run()
+    assert runtime.by_profile(fast=8, full=30, smoke=1) == 30
+    assert runtime.pretrained_weights() == "imagenet"
+    monkeypatch.setenv(runtime.SMOKE_ENV, "yes")
+    with pytest.raises(ValueError, match="DLCOURSE_SMOKE must be 0 or 1"):
+        runtime.smoke_run()
+    monkeypatch.setenv(runtime.SMOKE_ENV, "1")
+    monkeypatch.setenv(runtime.PROFILE_ENV, "fast")           # fast never smokes
+    runtime._profile = None
+    assert not runtime.smoke_run()
+    assert runtime.by_profile(fast=8, full=30, smoke=1) == 8
+    assert runtime.pretrained_weights() is None
+
+
+def test_floors_are_reported_as_skipped_in_a_smoke_run_not_passed(smoke_run, capsys):
+    from dlcourse import checks
+
+    before = len(checks.floors_checked())
+    checks.check_accuracy(0.1, 0.85, what="test accuracy")
+    assert "SKIPPED in a smoke run" in capsys.readouterr().out
+    record = checks.floors_checked()[before]
+    assert (record.value, record.floor, record.profile, record.skipped) == (0.1, 0.85,
+                                                                            "full", True)
+    runtime._profile = None
+    os_fast = {runtime.PROFILE_ENV: "fast"}
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in os_fast.items():
+            patch.setenv(name, value)
+        with pytest.raises(AssertionError, match="below the floor 0.850 of the fast profile"):
+            checks.check_accuracy(0.1, 0.85)
+        assert not checks.floors_checked()[-1].skipped
+
+
+def test_a_smoke_run_serves_mock_sets_with_their_real_feature_spec(smoke_run):
+    # data.load_tfds mocks by itself: no tfds.testing in the caller, no network.
+    images, labels = data.tfds_arrays("tf_flowers", "train", size=24, channels=3)
+    assert images.shape == (data.SMOKE_EXAMPLES, 24, 24, 3)
+    assert set(labels) <= set(range(5))
+    pets = data.load_tfds("oxford_iiit_pet", "test[:10%]")
+    example = next(iter(pets))
+    assert example["image"].shape[-1] == 3 and example["segmentation_mask"].shape[-1] == 1
+    assert len(list(pets)) == data.SMOKE_EXAMPLES   # the mock ignores slices: a fixed size

@@ -1,16 +1,20 @@
 """Every lesson through the real grader: the solution gets full marks, the released lesson
 gets zero with every graded cell failing, and each typical mistake of the catalogue loses
-exactly its exercise's points with a feedback message that points at it."""
+exactly its exercise's points with a feedback message that points at it. And every
+solution in the ``full`` profile, on a CPU: a smoke run on mock data under a forced
+``mixed_float16`` (``tools/full_profile.py``), where every cell must pass."""
 
 from __future__ import annotations
 
 import importlib
+import warnings
 
 import pytest
 
 from autograder import notebooks, settings
 from tests.conftest import ROOT, grade_submissions
 from tests.mistakes import rounds
+from tools import full_profile
 
 LESSONS = settings.lessons(ROOT)
 pytestmark = pytest.mark.notebooks
@@ -115,6 +119,22 @@ class LessonChecks:
                     problems.append(f"mistake {m.name!r}: feedback lacks {m.message!r}; it says: "
                                     f"{outputs[-400:]}")
         assert not problems, "\n".join(problems)
+
+    def test_full_profile_smoke_run_passes_every_cell(self):
+        """The full profile's code paths, shapes and dtypes (mixed_float16, the tfds sets the
+        lesson names mocked with their real feature specs, no pretrained weights, epochs
+        capped by DLCOURSE_SMOKE): every cell, visible and hidden checks included, passes;
+        accuracy floors, out of reach of random data, are reported as skipped."""
+        run = full_profile.run_solution(self.lesson, smoke=True, precision="mixed_float16",
+                                        cell_timeout=600)
+        assert run.error is None, f"fails in the full profile: {run.error}"
+        assert run.policy == "mixed_float16", f"the run's policy was {run.policy!r}"
+        unskipped = [f for f in run.floors if not f["skipped"]]
+        assert not unskipped, f"floors checked, not skipped, in a smoke run: {unskipped}"
+        if run.skipped_floors:
+            warnings.warn(f"{self.lesson}, full profile smoke run ({run.seconds:.0f} s): "
+                          f"{len(run.skipped_floors)} accuracy floor(s) skipped under "
+                          f"DLCOURSE_SMOKE=1: {full_profile.describe_floors(run)}")
 
 
 for _lesson in LESSONS:
