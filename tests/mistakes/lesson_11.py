@@ -8,6 +8,9 @@ the pipeline also fails ``test_measure_tradeoff`` and ``test_measure_tradeoff_hi
 - a locator that returns window centres makes ``crop_patches`` raise near the border;
 - crops cut at (col, row) leave the pipeline near chance.
 
+Typed-in curves pass the trade-off's margins but not the runs the checks add where the
+answer is known (test labels shuffled: chance; no glare: a pipeline near 1.0).
+
 Mistakes that leave the pipeline working (an off-by-one in the position range, float64
 images, a hidden layer without ReLU, 'same' padding in the end-to-end network) fail only
 their own exercise: the measurement still shows the trade-off with its margins.
@@ -198,5 +201,18 @@ def build_end_to_end(image_size=IMAGE_SIZE, num_classes=NUM_CLASSES, num_filters
         code=_measure(metric="accuracy"),
         failing_tests=_CASCADE,
         message="val_accuracy",
+    ),
+    Mistake(
+        name="typed-in curves: plausible numbers per size instead of measured accuracies",
+        solution_cell="measure_tradeoff",
+        code='''
+def measure_tradeoff(train_images, train_labels, test_images, test_labels, train_sizes, seed=0):
+    """Test accuracy of the pipeline and of the end-to-end network for several training sizes."""
+    typed = {30: (0.70, 0.27), 300: (0.71, 0.68), 1000: (0.72, 0.85), 3000: (0.72, 0.93)}
+    return {"pipeline": [typed.get(n, (0.72, 0.6))[0] for n in train_sizes],
+            "end_to_end": [typed.get(n, (0.72, 0.6))[1] for n in train_sizes]}
+''',
+        failing_tests=_CASCADE,
+        message="must be measured, not typed in",
     ),
 ]
