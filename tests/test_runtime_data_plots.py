@@ -151,3 +151,26 @@ def test_plots_return_figures():
     with pytest.raises(ValueError, match="received \\(3, 3\\)"):
         plots.show_filters(np.zeros((3, 3)))
     plt.close("all")
+
+
+def test_date_data_is_seeded_and_decodes_to_the_same_date():
+    import datetime
+
+    source, target = data.make_date_data(50, seed=3)
+    assert source.shape == (50, data.DATE_SOURCE_LEN) and target.shape == (50, data.DATE_TARGET_LEN)
+    assert source.dtype == target.dtype == np.int32
+    again, _ = data.make_date_data(50, seed=3)
+    assert np.array_equal(source, again)
+    assert not np.array_equal(source, data.make_date_data(50, seed=4)[0])
+    for row in range(50):
+        iso = "".join(data.DATE_TARGET_CHARS[t] for t in target[row])
+        date = datetime.date.fromisoformat(iso)
+        text = "".join(data.DATE_SOURCE_CHARS[t - 1] for t in source[row] if t)
+        assert text in [data.human_date(date, style) for style in range(4)]
+        assert np.all(source[row, len(text):] == 0)
+    assert data.human_date(datetime.date(1998, 3, 3), 1) == "march 3, 1998"
+    decoder_input = data.shift_right(target)
+    assert np.all(decoder_input[:, 0] == data.DATE_START_ID)
+    assert np.array_equal(decoder_input[:, 1:], target[:, :-1])
+    with pytest.raises(ValueError, match="received 4"):
+        data.human_date(datetime.date(2000, 1, 1), 4)

@@ -41,7 +41,7 @@ def greedy_decode(model, source, start_id, output_len):
 def _translator(source_embedding="layers.Embedding(source_vocab_size, embedding_dim, "
                                  "mask_zero=True)",
                 dense='layers.Dense(target_vocab_size, activation="softmax")',
-                exposed="weights"):
+                exposed="weights", decoder_call="(y, initial_state=encoder_last)"):
     return f'''
 def build_date_translator(source_vocab_size, target_vocab_size, embedding_dim=16, units=32):
     """A GRU encoder-decoder with dot-product attention, and a model exposing its weights."""
@@ -50,7 +50,7 @@ def build_date_translator(source_vocab_size, target_vocab_size, embedding_dim=16
     x = {source_embedding}(source)
     encoder_states, encoder_last = layers.GRU(units, return_sequences=True, return_state=True)(x)
     y = layers.Embedding(target_vocab_size, embedding_dim)(decoder_input)
-    decoder_states = layers.GRU(units, return_sequences=True)(y, initial_state=encoder_last)
+    decoder_states = layers.GRU(units, return_sequences=True){decoder_call}
     context, weights = layers.Attention()([decoder_states, encoder_states],
                                           return_attention_scores=True)
     merged = layers.Concatenate()([decoder_states, context])
@@ -212,5 +212,12 @@ MISTAKES = [
         code=_translator(dense="layers.Dense(target_vocab_size)"),
         failing_tests=("test_date_translator", "test_date_translator_hidden"),
         message="expected 'softmax'",
+    ),
+    Mistake(
+        name="decoder GRU without initial_state: it ignores the encoder's state",
+        solution_cell="date_translator",
+        code=_translator(decoder_call="(y)"),
+        failing_tests=("test_date_translator", "test_date_translator_hidden"),
+        message="does not start from the encoder's state",
     ),
 ]
