@@ -5,6 +5,9 @@ Cascade (natural, by design): ``edge_magnitude`` is built on ``conv2d_valid``, s
 ``test_edge_magnitude_hidden`` (listed below). A flipped kernel does *not* cascade: every
 edge filter satisfies K[::-1, ::-1] == -K, so the magnitude is unchanged (the lesson says so).
 ``edge_filter`` and ``learn_filter`` are checked independently of the other exercises.
+
+The helpers the checks call (``reference_correlate``, ``check_feature_map``, ...) are locked
+cells: a student's redefinition changes neither what nbgrader restores nor what the judge runs.
 """
 
 from tests.mistakes import Mistake
@@ -27,6 +30,26 @@ def conv2d_valid(image, kernel):
         for j in range(n_w - f_w + 1):
             out[i, j] = np.sum(image[i:i + f_h, j:j + f_w] * kernel)
     return out
+''',
+        failing_tests=("test_conv2d_valid", "test_conv2d_valid_hidden"),
+        message="result of the flipped kernel",
+    ),
+    Mistake(
+        name="flipped kernel, and the check it fails redefined to pass everything",
+        solution_cell="conv2d_valid",
+        code='''
+def conv2d_valid(image, kernel):
+    """Convolution as in the signal-processing textbook (flips the kernel)."""
+    image = np.asarray(image, dtype=float)
+    kernel = np.asarray(kernel, dtype=float)[::-1, ::-1]
+    n_h, n_w = image.shape
+    f_h, f_w = kernel.shape
+    return np.array([[np.sum(image[i:i + f_h, j:j + f_w] * kernel) for j in range(n_w - f_w + 1)]
+                     for i in range(n_h - f_h + 1)])
+
+
+def check_feature_map(result, image, kernel, what):
+    """Redefined by the student: accepts anything."""
 ''',
         failing_tests=("test_conv2d_valid", "test_conv2d_valid_hidden"),
         message="result of the flipped kernel",
