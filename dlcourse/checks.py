@@ -740,7 +740,7 @@ def check_param_count(model, expected_trainable: int, expected_non_trainable: in
 
 def check_fit_settings(history, num_examples: int, batch_size: int, num_epochs: int,
                        learning_rate: float | None = None, validation=None,
-                       what: str = "the training run") -> None:
+                       what: str = "the training run", data_hint: str = "") -> None:
     """Check the settings a training run was prescribed, read from the run itself (the
     ``History`` that ``fit`` returned and the model it trained), not from the code.
 
@@ -749,6 +749,8 @@ def check_fit_settings(history, num_examples: int, batch_size: int, num_epochs: 
       exactly the ``num_examples`` training examples it was given, in batches of
       ``batch_size`` (test or validation data added, a ``validation_split`` or another
       batch size change the count);
+    - each epoch's training ``accuracy`` (when recorded) is a whole number of correct
+      examples out of ``num_examples``, which full batches of other data would not give;
     - the optimizer's learning rate is ``learning_rate`` (when given);
     - ``validation=(x_val, y_val)``: the last ``val_accuracy`` is the trained model's
       accuracy on exactly those examples (argmax of its outputs against integer labels),
@@ -760,6 +762,8 @@ def check_fit_settings(history, num_examples: int, batch_size: int, num_epochs: 
         batch_size, num_epochs, learning_rate: the prescribed settings.
         validation: optional ``(x_val, y_val)`` the run had to validate on.
         what: how the feedback names the run.
+        data_hint: what the hint says about the data to fit when the steps differ (default:
+            exactly the training data given, nothing added, no validation_split).
 
     Raises:
         AssertionError: at the first setting that differs, with a hint.
@@ -775,12 +779,24 @@ def check_fit_settings(history, num_examples: int, batch_size: int, num_epochs: 
     steps = params.get("steps")
     expected_steps = -(-_int(num_examples) // _int(batch_size))
     if steps != expected_steps:
+        data_hint = data_hint or ("fit on exactly the training data you were given (no test or "
+                                  "validation data added, no validation_split)")
         raise AssertionError(
             f"{what}: fit ran {steps} steps per epoch; {num_examples} training examples in "
             f"batches of {batch_size} take ceil({num_examples} / {batch_size}) = "
-            f"{expected_steps}. Hint: fit on exactly the training data you were given (no "
-            "test or validation data added, no validation_split), with "
-            "batch_size=batch_size (the argument, not a constant).")
+            f"{expected_steps}. Hint: {data_hint}, with batch_size=batch_size (the argument, "
+            "not a constant).")
+    # An epoch's training accuracy is (correct examples) / (examples fitted): a whole number
+    # of the examples given, whatever the batches (full batches take one step on any data).
+    for epoch, accuracy in enumerate(history.history.get("accuracy", []), start=1):
+        correct = _float(accuracy) * _int(num_examples)
+        if _np_abs(correct - _int(correct + 0.5)) > 0.01:  # correct >= 0
+            raise AssertionError(
+                f"{what}: the training accuracy of epoch {epoch} is {_float(accuracy):.6f}, "
+                f"which is no whole number of the {num_examples} training examples given "
+                f"({_float(accuracy):.6f} x {num_examples} = {correct:.3f}): the model was "
+                f"fitted on other data. Hint: "
+                f"{data_hint or 'fit on exactly the training data you were given'}.")
     model = getattr(history, "model", None)
     if learning_rate is not None:
         optimizer = getattr(model, "optimizer", None)

@@ -256,3 +256,46 @@ def test_policy_tolerance_follows_the_compute_dtype():
         assert checks.policy_tolerance()["rtol"] == 16 * 2.0 ** -7
     finally:
         keras.mixed_precision.set_global_policy("float32")
+
+
+def _trained(num_examples=50, batch_size=16, epochs=2, learning_rate=0.01, **fit):
+    keras.utils.set_random_seed(0)
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(80, 4)).astype("float32"), rng.integers(0, 3, size=80)
+    model = keras.Sequential([keras.Input(shape=(4,)), layers.Dense(3, activation="softmax")])
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    fit.setdefault("validation_data", (x[60:], y[60:]))
+    history = model.fit(x[:num_examples], y[:num_examples], batch_size=batch_size,
+                        epochs=epochs, verbose=0, **fit)
+    return history, (x[60:], y[60:])
+
+
+def test_check_fit_settings_reads_the_run_not_the_code():
+    history, validation = _trained()
+    checks.check_fit_settings(history, 50, 16, 2, learning_rate=0.01, validation=validation)
+    with pytest.raises(AssertionError, match="ceil\\(70 / 16\\) = 5"):
+        checks.check_fit_settings(history, 70, 16, 2)  # fewer examples fitted than given
+    with pytest.raises(AssertionError, match="ceil\\(50 / 8\\) = 7"):
+        checks.check_fit_settings(history, 50, 8, 2)   # another batch size
+    with pytest.raises(AssertionError, match="learning rate is 0.01, expected 0.001"):
+        checks.check_fit_settings(history, 50, 16, 2, learning_rate=1e-3)
+    with pytest.raises(AssertionError, match="2 epochs trained, expected 3"):
+        checks.check_fit_settings(history, 50, 16, 3)
+    leaked, _ = _trained(num_examples=80)   # the validation examples fitted too
+    with pytest.raises(AssertionError, match="no test or validation data added"):
+        checks.check_fit_settings(leaked, 50, 16, 2)
+    split, _ = _trained(validation_data=None, validation_split=0.5)
+    with pytest.raises(AssertionError, match="steps per epoch"):
+        checks.check_fit_settings(split, 50, 16, 2)
+    elsewhere, _ = _trained(validation_data=(validation[0][:10], validation[1][:10]))
+    rng = np.random.default_rng(1)
+    other = (rng.normal(size=(200, 4)).astype("float32"), rng.integers(0, 3, size=200))
+    with pytest.raises(AssertionError, match="validation examples it was given"):
+        checks.check_fit_settings(elsewhere, 50, 16, 2, validation=other)
+    full, _ = _trained(num_examples=60, batch_size=60)   # 60 examples in one full batch
+    checks.check_fit_settings(full, 60, 60, 2)
+    with pytest.raises(AssertionError, match="no whole number of the 50 training examples"):
+        checks.check_fit_settings(full, 50, 50, 2)      # one step too, but on other data
+    with pytest.raises(AssertionError, match="History"):
+        checks.check_fit_settings({"loss": [1.0]}, 50, 16, 1)
