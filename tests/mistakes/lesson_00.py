@@ -278,4 +278,26 @@ MISTAKES = [
         failing_tests=("test_train_classifier_hidden",),
         message="the number of epochs trained when num_epochs=8: expected 8, got 10",
     ),
+    Mistake(
+        name="Adam at its default learning rate (ignores learning_rate)",
+        solution_cell="train_classifier",
+        code=_train(optimizer="keras.optimizers.Adam()"),
+        failing_tests=("test_train_classifier", "test_train_classifier_hidden"),
+        message="learning rate",
+    ),
+    Mistake(
+        name="test-set leak: fits on the training and the test images",
+        solution_cell="train_classifier",
+        code=_train().replace("model.fit(x_train, y_train,",
+                              "model.fit(np.concatenate([x_train, x_test]), np.concatenate([y_train, y_test]),"),
+        failing_tests=("test_train_classifier", "test_train_classifier_hidden"),
+        message="no test or validation data added",
+    ),
+    Mistake(
+        name="batch size hard-coded to the lesson's 32 instead of batch_size",
+        solution_cell="train_classifier",
+        code=_train().replace("batch_size=batch_size", "batch_size=32"),
+        failing_tests=("test_train_classifier_hidden",),
+        message="batch_size=batch_size (the argument, not a constant)",
+    ),
 ]
