@@ -237,7 +237,31 @@ def pool_info(input_shape, f=2, stride=2):
                         validation_split=validation_fraction, verbose=0)
     return history, history.history["val_accuracy"][-1]
 ''',
-        failing_tests=("test_train_cnn_hidden",),
+        failing_tests=("test_train_cnn", "test_train_cnn_hidden"),
         message="must be the accuracy on test_data",
+    ),
+    Mistake(
+        name="test-set leak: fits on the training and the test data",
+        solution_cell="train_cnn",
+        code=_TRAIN_HEAD + '''
+    history = model.fit(np.concatenate([x_train, x_test]), np.concatenate([y_train, y_test]),
+                        batch_size=batch_size, epochs=num_epochs,
+                        validation_split=validation_fraction, verbose=0)
+    return history, model.evaluate(x_test, y_test, verbose=0)[1]
+''',
+        failing_tests=("test_train_cnn", "test_train_cnn_hidden"),
+        message="nothing of test_data",
+    ),
+    Mistake(
+        name="Adam at its default learning rate (ignores learning_rate)",
+        solution_cell="train_cnn",
+        code=_TRAIN_HEAD.replace("keras.optimizers.Adam(learning_rate=learning_rate)",
+                                 "keras.optimizers.Adam()") + '''
+    history = model.fit(x_train, y_train, batch_size=batch_size, epochs=num_epochs,
+                        validation_split=validation_fraction, verbose=0)
+    return history, model.evaluate(x_test, y_test, verbose=0)[1]
+''',
+        failing_tests=("test_train_cnn", "test_train_cnn_hidden"),
+        message="learning rate",
     ),
 ]
