@@ -223,6 +223,36 @@ MISTAKES = [
         failing_tests=_ALL_TRANSFER_TESTS,
         message="validation_data=test_data",
     ),
+    Mistake(
+        name="mini-batches (fit's default batch size) instead of one full batch per epoch",
+        solution_cell="transfer_vs_scratch",
+        code=_transfer_vs_scratch('{"transfer": replace_head(pretrained, num_classes), '
+                                  '"scratch": build_scratch(num_classes)}').replace(
+                                      "batch_size=len(x_train), ", ""),
+        failing_tests=_ALL_TRANSFER_TESTS,
+        message="batch_size=len(x_train)",
+    ),
+    Mistake(
+        name="Adam at its default learning rate (ignores learning_rate)",
+        solution_cell="transfer_vs_scratch",
+        code=_transfer_vs_scratch('{"transfer": replace_head(pretrained, num_classes), '
+                                  '"scratch": build_scratch(num_classes)}').replace(
+                                      "keras.optimizers.Adam(learning_rate)", "keras.optimizers.Adam()"),
+        failing_tests=_ALL_TRANSFER_TESTS,
+        message="learning rate is 0.001, expected 0.003",
+    ),
+    Mistake(
+        name="test-set leak: fits on the training and the test images, in one full batch",
+        solution_cell="transfer_vs_scratch",
+        code=_transfer_vs_scratch('{"transfer": replace_head(pretrained, num_classes), '
+                                  '"scratch": build_scratch(num_classes)}').replace(
+                                      "model.fit(x_train, y_train, batch_size=len(x_train),",
+                                      "model.fit(np.concatenate([x_train, test_data[0]]), "
+                                      "np.concatenate([y_train, test_data[1]]), "
+                                      "batch_size=len(x_train) + len(test_data[0]),"),
+        failing_tests=_ALL_TRANSFER_TESTS,
+        message="fitted on other data",
+    ),
     # --- 10.4 masked_loss -------------------------------------------------------------------
     Mistake(
         name="unlabelled entries counted as negatives",
