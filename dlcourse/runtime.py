@@ -186,6 +186,20 @@ def smoke_run() -> bool:
 _FULL = object()  # by_profile's "no smoke value given": the full value
 
 
+def clear_session() -> None:
+    """``keras.backend.clear_session()`` keeping the precision policy.
+
+    Keras keeps its global dtype policy in the state ``clear_session`` clears, so after it
+    a ``full`` run on a GPU would go on in float32. Frees the models built so far, as
+    Keras' does, then sets the policy back.
+    """
+    import keras
+
+    policy = keras.mixed_precision.global_policy()
+    keras.backend.clear_session()
+    keras.mixed_precision.set_global_policy(policy)
+
+
 def by_profile(fast, full, smoke=_FULL):
     """Return ``fast`` or ``full`` according to the current profile (e.g. epoch counts).
 

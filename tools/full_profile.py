@@ -41,13 +41,31 @@ REPORT_MARK = "DLCOURSE-FULL-RUN "
 # Last cell: what the run measured, read back from its output (runs after a failure too).
 REPORT_CELL = f"""\
 import json as _json
+import keras as _keras
 import tensorflow as _tf
 from dlcourse import checks as _checks
+
+def _low_precision_outputs():
+    # The notebook's compiled models (trained, or to be) whose output reaching the loss is
+    # not float32: mixed precision keeps that layer in float32.
+    names = []
+    for name, value in list(globals().items()):
+        if (isinstance(value, _keras.Model) and not name.startswith("_")
+                and getattr(value, "compiled", False)):
+            try:
+                dtypes = [_keras.backend.standardize_dtype(o.dtype) for o in value.outputs]
+            except Exception:  # a model never called has no outputs yet
+                continue
+            if any(dtype != "float32" for dtype in dtypes):
+                names.append(name)
+    return names
+
 _gpus = _tf.config.list_physical_devices("GPU")
 print({REPORT_MARK!r} + _json.dumps({{
     "floors": [vars(f) for f in _checks.floors_checked()],
     "gpu_peak_bytes": _tf.config.experimental.get_memory_info("GPU:0")["peak"] if _gpus else None,
-    "policy": __import__("keras").mixed_precision.global_policy().name,
+    "policy": _keras.mixed_precision.global_policy().name,
+    "low_precision_outputs": _low_precision_outputs(),
 }}))"""
 # First cell with --xla: Keras' default jit_compile="auto" is XLA on a GPU and none on a
 # CPU; forcing it one way in every compile() measures what XLA is worth.
@@ -70,6 +88,7 @@ class LessonRun:
     floors: list = field(default_factory=list)
     gpu_peak_bytes: int | None = None
     policy: str = ""
+    low_precision_outputs: list = field(default_factory=list)
     slowest_cells: list = field(default_factory=list)
 
     @property
@@ -132,6 +151,7 @@ def run_solution(lesson: str, smoke: bool = True, precision: str = "mixed_float1
         report = _report(nb.cells[-1])
         run.floors += report.get("floors", [])
         run.policy = report.get("policy", run.policy)
+        run.low_precision_outputs += report.get("low_precision_outputs", [])
         if report.get("gpu_peak_bytes") is not None:
             run.gpu_peak_bytes = max(run.gpu_peak_bytes or 0, report["gpu_peak_bytes"])
         run.slowest_cells += notebooks.execution_seconds(nb)["cells"][:3]
@@ -170,7 +190,10 @@ def main(argv=None) -> int:
         failed += run.error is not None
         print(f"{lesson}: {run.seconds:.1f} s, {run.policy}, "
               f"{'FAILED ' + run.error if run.error else 'every cell passed'} | "
-              f"{describe_floors(run)}", flush=True)
+              f"outputs not in float32: {run.low_precision_outputs or 'none'} | "
+              f"{describe_floors(run)} | slowest cells: "
+              + ", ".join(f"{sec:.1f} s #{i} {first!r}" for sec, i, first in run.slowest_cells),
+              flush=True)
     return 1 if failed else 0
 
 
