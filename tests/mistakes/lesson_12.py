@@ -227,4 +227,14 @@ def mean_iou(y_true, y_pred, num_classes):
         failing_tests=("test_train_fcn",),
         message="epochs=num_epochs",
     ),
+    Mistake(
+        name="fits on the training and the validation images (the validation score leaks)",
+        solution_cell="train_fcn",
+        code=_train("batch_size=batch_size, epochs=num_epochs, validation_data=validation_data").replace(
+            "model.fit(images, masks,",
+            "model.fit(np.concatenate([images, validation_data[0]]), "
+            "np.concatenate([masks, validation_data[1]]),"),
+        failing_tests=("test_train_fcn",),
+        message="no test or validation data added",
+    ),
 ]
