@@ -3,7 +3,10 @@
 Cascades: ``build_vit`` (exercise 15.6) calls the student's ``transformer_encoder_block``
 (15.4), ``ClassToken`` and ``PositionEmbedding`` (15.5), so a wrong layer order in the block
 also fails ``test_vit`` and ``test_vit_hidden`` (their layer tables), and so would a wrong
-parameter count in either embedding layer. A blank 15.4 or 15.5 therefore costs 15.6 too.
+parameter count in either embedding layer, and a class token that is not at index 0
+(the read-out check of 15.6 then sees the image in the head's input). A blank 15.4 or 15.5
+therefore costs 15.6 too. The decoder block (15.7) is checked on its own; the dates
+Transformer after it is ungraded.
 The parameter-count functions of the reference solution do not call each other, so a wrong
 ``mha_param_count`` fails only its own checks here (a student who reuses it in
 ``encoder_block_param_count`` or ``vit_param_count`` would see those fail as well).
@@ -124,7 +127,7 @@ def _check_vit_config(image_size, patch_size, hidden_dim, num_heads):
 
 
 def _build_vit(embeddings='''x = ClassToken(name="class_token")(x)
-    x = PositionEmbedding(name="position_embedding")(x)'''):
+    x = PositionEmbedding(name="position_embedding")(x)''', readout="x[:, 0]"):
     return '''
 def build_vit(image_size, patch_size, channels, num_classes, hidden_dim, num_layers,
               num_heads, mlp_dim, name="vit"):
@@ -139,7 +142,7 @@ def build_vit(image_size, patch_size, channels, num_classes, hidden_dim, num_lay
         x = transformer_encoder_block(x, num_heads, hidden_dim // num_heads, mlp_dim,
                                       name=f"encoder_{i}")
     x = layers.LayerNormalization(epsilon=1e-6, name="encoder_norm")(x)
-    x = x[:, 0]
+    x = ''' + readout + '''
     outputs = layers.Dense(num_classes, activation="softmax", name="head")(x)
     return keras.Model(inputs, outputs, name=name)
 '''
@@ -164,6 +167,28 @@ def vit_param_count(image_size, patch_size, channels, num_classes, hidden_dim, n
 
 
 _VIT_TESTS = ("test_vit", "test_vit_hidden")
+
+
+# --- 15.7 decoder block -------------------------------------------------------------------
+def _decoder(self_call="(y, y, use_causal_mask=True)", cross_call="(y, encoder_output)"):
+    return '''
+def transformer_decoder_block(x, encoder_output, num_heads, key_dim, mlp_dim, name="decoder_block"):
+    """A pre-norm Transformer decoder block."""
+    d_model = x.shape[-1]
+    y = layers.LayerNormalization(epsilon=1e-6, name=f"{name}_norm_1")(x)
+    y = layers.MultiHeadAttention(num_heads, key_dim, name=f"{name}_self_attention")''' + self_call + '''
+    x = layers.Add(name=f"{name}_add_1")([x, y])
+    y = layers.LayerNormalization(epsilon=1e-6, name=f"{name}_norm_2")(x)
+    y = layers.MultiHeadAttention(num_heads, key_dim, name=f"{name}_cross_attention")''' + cross_call + '''
+    x = layers.Add(name=f"{name}_add_2")([x, y])
+    y = layers.LayerNormalization(epsilon=1e-6, name=f"{name}_norm_3")(x)
+    y = layers.Dense(mlp_dim, activation="gelu", name=f"{name}_mlp_1")(y)
+    y = layers.Dense(d_model, name=f"{name}_mlp_2")(y)
+    return layers.Add(name=f"{name}_add_3")([x, y])
+'''
+
+
+_DECODER_TESTS = ("test_decoder_block", "test_decoder_block_hidden")
 
 MISTAKES = [
     # --- 15.1 scaled_dot_product_attention ------------------------------------------------
@@ -342,7 +367,7 @@ def encoder_block_param_count(d_model, num_heads, key_dim, mlp_dim):
         token = keras.ops.broadcast_to(token, (keras.ops.shape(x)[0], 1, x.shape[-1]))
         return keras.ops.concatenate([x, token], axis=1)
 ''' + _POSITION_OK,
-        failing_tests=("test_vit_embeddings", "test_vit_embeddings_hidden"),
+        failing_tests=("test_vit_embeddings", "test_vit_embeddings_hidden") + _VIT_TESTS,
         message="index 0",
     ),
     # --- 15.6 ViT -------------------------------------------------------------------------
@@ -367,5 +392,27 @@ def encoder_block_param_count(d_model, num_heads, key_dim, mlp_dim):
     x = ClassToken(name="class_token")(x)''') + _vit_count(),
         failing_tests=_VIT_TESTS,
         message="different order",
+    ),
+    Mistake(
+        name="head on the average of all tokens instead of the class token",
+        solution_cell="vit",
+        code=_VIT_CHECK + _build_vit(readout="keras.ops.mean(x, axis=1)") + _vit_count(),
+        failing_tests=_VIT_TESTS,
+        message="read out position 0",
+    ),
+    # --- 15.7 decoder block ---------------------------------------------------------------
+    Mistake(
+        name="self-attention without the causal mask",
+        solution_cell="decoder_block",
+        code=_decoder(self_call="(y, y)"),
+        failing_tests=_DECODER_TESTS,
+        message="use_causal_mask=True",
+    ),
+    Mistake(
+        name="cross-attention attends to the decoder's own tokens, not the encoder output",
+        solution_cell="decoder_block",
+        code=_decoder(cross_call="(y, y)"),
+        failing_tests=_DECODER_TESTS,
+        message="encoder_output as value",
     ),
 ]
