@@ -2,7 +2,7 @@
 """Every lesson's solution in the ``full`` profile on a GPU, with XLA on and off.
 
     .venv/bin/python benchmarks/gpu_full_profile.py [LESSON ...] [--mock-data]
-                    [--xla both|on|off|default] [--precision mixed_float16]
+                    [--xla both|on|off|default] [--precision mixed_float16] [--parallel N]
 
 Per lesson and XLA setting it prints the wall time of the notebook (kernel start
 excluded), whether every cell (visible and hidden checks) passed, each accuracy against
@@ -13,14 +13,18 @@ without it the real sets and ImageNet weights are downloaded and floors enforced
 "on"/"off" forces ``jit_compile`` in every ``compile()``; Keras' own default ("auto") is
 XLA on a GPU. The time for all lessons is printed at the end (target with
 ``--mock-data``: under 10 minutes on one modern GPU). Without a GPU it still runs, on the
-CPU, and says so.
+CPU, and says so. ``--parallel N`` runs N notebooks at once (TensorFlow's GPU memory
+then grows on demand, ``TF_FORCE_GPU_ALLOW_GROWTH``): shorter in all, but each time is then
+measured beside other runs.
 """
 
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -50,7 +54,10 @@ def main(argv=None) -> int:
     parser.add_argument("--xla", choices=sorted(XLA_CHOICES), default="both")
     parser.add_argument("--precision", default="mixed_float16",
                         choices=("float32", "mixed_float16", "mixed_bfloat16"))
+    parser.add_argument("--parallel", type=int, default=1, help="notebooks run at once")
     args = parser.parse_args(argv)
+    if args.parallel < 1:
+        parser.error("--parallel must be at least 1")
     lessons = Course(ROOT).resolve_lessons(args.lessons)
     gpus = _gpu_count()
     print(f"{gpus} GPU(s) visible" if gpus else
@@ -58,9 +65,13 @@ def main(argv=None) -> int:
     print(f"{'mock data (smoke run)' if args.mock_data else 'real data'}, {args.precision}\n")
     print(f"{'lesson':<26} {'XLA':<8} {'time':>8} {'GPU peak':>11}  result | floors")
     started, failures = time.perf_counter(), 0
-    for lesson in lessons:
-        for xla in XLA_CHOICES[args.xla]:
-            run = run_solution(lesson, smoke=args.mock_data, precision=args.precision, xla=xla)
+    runs = [(lesson, xla) for lesson in lessons for xla in XLA_CHOICES[args.xla]]
+    # spawn, not fork: this process has imported TensorFlow (to count the GPUs)
+    with ProcessPoolExecutor(args.parallel, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = [pool.submit(run_solution, lesson, smoke=args.mock_data,
+                               precision=args.precision, xla=xla) for lesson, xla in runs]
+        for (lesson, xla), future in zip(runs, futures):
+            run = future.result()
             failures += run.error is not None
             label = {True: "on", False: "off", None: "default"}[xla]
             result = f"FAILED {run.error}" if run.error else "passed"

@@ -243,3 +243,21 @@ def test_a_smoke_run_serves_mock_sets_with_their_real_feature_spec(smoke_run):
     example = next(iter(pets))
     assert example["image"].shape[-1] == 3 and example["segmentation_mask"].shape[-1] == 1
     assert len(list(pets)) == data.SMOKE_EXAMPLES   # the mock ignores slices: a fixed size
+
+
+def test_gpu_benchmark_script_runs_a_lesson_with_xla_on_and_off():
+    """benchmarks/gpu_full_profile.py on this CPU (it says so), mock data, lesson 02: one row
+    per XLA setting, both passing, and the total time."""
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "gpu_full_profile.py"), "02", "--mock-data",
+         "--xla", "both"], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    lines = result.stdout.splitlines()
+    assert "no GPU visible: running on the CPU" in lines[0]
+    rows = [line.split() for line in lines if line.startswith("02_padding_stride")]
+    assert [row[1] for row in rows] == ["on", "off"], result.stdout
+    assert all("passed" in row for row in rows), result.stdout
+    assert "all lessons:" in lines[-1] and "0 failed run(s)" in lines[-1]

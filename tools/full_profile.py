@@ -100,6 +100,7 @@ def environment(smoke: bool, precision: str) -> dict:
     """The kernel's environment: the full profile, the forced policy, smoke or not."""
     return dict(os.environ, DLCOURSE_PROFILE="full", DLCOURSE_PRECISION=precision,
                 DLCOURSE_SMOKE="1" if smoke else "0", TF_CPP_MIN_LOG_LEVEL="2",
+                TF_FORCE_GPU_ALLOW_GROWTH="true",   # several runs may share one GPU
                 PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT),
                                                          os.environ.get("PYTHONPATH")])))
 

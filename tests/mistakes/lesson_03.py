@@ -313,4 +313,20 @@ def train_model(model, train_data, validation_data, num_epochs, batch_size, lear
         failing_tests=("test_one_conv_net_hidden",),
         message="pass validation_data",
     ),
+    Mistake(
+        # An attack: the smoke setting skips floors in a full-profile run on mock data; set
+        # from the notebook it must not switch off the grader's floors (the judge has its own
+        # environment and the fast profile).
+        name="one epoch, with the smoke-run setting switched on to skip the floor",
+        solution_cell="one_conv_net",
+        code=_net() + _TRAIN_OK.replace(
+            '    """Compile (Adam, sparse categorical cross-entropy, accuracy) and fit a classifier."""\n',
+            '    """Compile (Adam, sparse categorical cross-entropy, accuracy) and fit a classifier."""\n'
+            '    import os\n'
+            '    os.environ.update(DLCOURSE_PROFILE="full", DLCOURSE_SMOKE="1")\n'
+            '    from dlcourse import runtime\n'
+            '    runtime._profile = None\n').replace("epochs=num_epochs", "epochs=1"),
+        failing_tests=("test_one_conv_net", "test_one_conv_net_hidden"),
+        message="below the floor",
+    ),
 ]
