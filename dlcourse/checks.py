@@ -973,6 +973,30 @@ def policy_tolerance(rtol: float = 1e-5, atol: float = 1e-6) -> dict:
     return {"rtol": rtol if rtol > floor else floor, "atol": atol if atol > floor else floor}
 
 
+def check_output_float32(model, what: str = "your model") -> None:
+    """Check that ``model`` computes its outputs in float32 (Keras' mixed-precision guide:
+    the output layer stays in float32, or the probabilities and the loss are rounded to
+    float16 in the ``full`` profile). Under the ``fast`` profile's float32 policy every
+    layer is float32 unless given another dtype."""
+    import keras
+
+    _require_model(model, what)
+    # The layers whose outputs the model returns (a Sequential's last layer).
+    output_layers = [output._keras_history[0] for output in model.outputs]
+    for layer in output_layers:
+        if getattr(layer, "compute_dtype", "float32") != "float32":
+            raise AssertionError(
+                f"{what}: the output layer {layer.name!r} computes in {layer.compute_dtype}. "
+                "Keep the output layer in float32 under mixed precision: give it "
+                "dtype=\"float32\" (e.g. layers.Dense(n, activation=\"softmax\", "
+                "dtype=\"float32\")).")
+    dtypes = [keras.backend.standardize_dtype(output.dtype) for output in model.outputs]
+    if any(dtype != "float32" for dtype in dtypes):
+        raise AssertionError(
+            f"{what}: its outputs are {', '.join(dtypes)}, expected float32: keep the output "
+            "layer in float32 (dtype=\"float32\") under mixed precision.")
+
+
 @contextlib.contextmanager
 def float32_reference():
     """Build and run Keras reference layers in float32, whatever the global policy.

@@ -235,6 +235,26 @@ def test_float32_reference_builds_float32_layers_and_restores_the_policy():
         keras.mixed_precision.set_global_policy("float32")
 
 
+def test_check_output_float32_under_mixed_precision():
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        inputs = keras.Input((6,))
+        hidden = layers.Dense(5, activation="relu")(inputs)
+        kept = layers.Dense(3, activation="softmax", dtype="float32", name="kept")(hidden)
+        checks.check_output_float32(keras.Model(inputs, kept))
+        checks.check_output_float32(keras.Sequential(
+            [keras.Input((6,)), layers.Dense(3), layers.Activation("softmax", dtype="float32")]))
+        rounded = layers.Dense(3, activation="softmax", name="rounded")(hidden)
+        with pytest.raises(AssertionError, match="'rounded' computes in float16"):
+            checks.check_output_float32(keras.Model(inputs, rounded))
+        with pytest.raises(AssertionError, match="'rounded' computes in float16"):
+            checks.check_output_float32(keras.Model(inputs, [kept, rounded]))
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    with pytest.raises(AssertionError, match="keras.Model"):
+        checks.check_output_float32(np.zeros(3))
+
+
 def test_policy_tolerance_follows_the_compute_dtype():
     assert checks.compute_dtype() == "float32"
     assert checks.policy_tolerance(1e-4, 1e-6) == {"rtol": 1e-4, "atol": 1e-6}
