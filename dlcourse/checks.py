@@ -973,6 +973,49 @@ def policy_tolerance(rtol: float = 1e-5, atol: float = 1e-6) -> dict:
     return {"rtol": rtol if rtol > floor else floor, "atol": atol if atol > floor else floor}
 
 
+def build_or_explain(build, what: str, hints: dict | None = None):
+    """Call ``build()`` and return what it returns; turn the errors Keras raises while
+    wiring layers into feedback that names the call and the usual cause.
+
+    Args:
+        build: a function without arguments, e.g. ``lambda: build_densenet((32, 32, 3), 4)``.
+        what: how the feedback names the call.
+        hints: ``{text: hint}``; the first ``text`` found in the error's first line adds
+            its ``hint`` (the key ``""`` matches every error).
+
+    Raises:
+        AssertionError: "<what> raised ValueError: <first line of the error>. Hint: ...",
+            for a ``ValueError`` or ``TypeError`` inside ``build``. ``NotImplementedError``
+            (an exercise left blank) and ``AssertionError`` pass through unchanged.
+    """
+    try:
+        return build()
+    except (NotImplementedError, AssertionError):
+        raise
+    except (ValueError, TypeError) as error:
+        text = (str(error).splitlines() or [""])[0][:300]
+        hint = next((hint for key, hint in (hints or {}).items() if key in text), "")
+        raise AssertionError(f"{what} raised {type(error).__name__}: {text}."
+                             + (f" Hint: {hint}." if hint else "")) from None
+
+
+def block_model(function, input_shape, *args, **kwargs):
+    """One block function as a model: ``keras.Input(input_shape)`` → ``function(inputs,
+    *args, **kwargs)``, for checking a block's layers, shapes and parameters on its own.
+
+    Raises:
+        AssertionError: when ``function`` returns None instead of the block's output tensor.
+    """
+    import keras
+
+    inputs = keras.Input(shape=input_shape)
+    outputs = function(inputs, *args, **kwargs)
+    if outputs is None:
+        raise AssertionError(f"{getattr(function, '__name__', 'the block function')} returned "
+                             "None: return the output tensor of the block")
+    return keras.Model(inputs, outputs)
+
+
 def check_output_float32(model, what: str = "your model") -> None:
     """Check that ``model`` computes its outputs in float32 (Keras' mixed-precision guide:
     the output layer stays in float32, or the probabilities and the loss are rounded to

@@ -235,6 +235,29 @@ def test_float32_reference_builds_float32_layers_and_restores_the_policy():
         keras.mixed_precision.set_global_policy("float32")
 
 
+def test_block_model_and_build_or_explain():
+    def identity_block(x, filters, name="block"):
+        y = layers.Conv2D(filters, 3, padding="same", name=f"{name}_conv")(x)
+        return layers.Add(name=f"{name}_add")([x, y])
+
+    model = checks.block_model(identity_block, (6, 6, 4), 4, name="b")
+    assert [layer.name for layer in model.layers[1:]] == ["b_conv", "b_add"]
+    assert tuple(model.output.shape) == (None, 6, 6, 4) and model.count_params() == 3 * 3 * 4 * 4 + 4
+    hints = {"incompatible shapes": "keep the shape for the shortcut", "": "read the error"}
+    with pytest.raises(AssertionError, match=r"block\(8\) raised ValueError: .*Hint: keep the shape"):
+        checks.build_or_explain(lambda: checks.block_model(identity_block, (6, 6, 4), 8),
+                                "block(8)", hints)
+    with pytest.raises(AssertionError, match=r"f raised TypeError: .*\. Hint: read the error\.$"):
+        checks.build_or_explain(lambda: identity_block(None, "x"), "f", hints)
+    with pytest.raises(AssertionError, match=r"raised ValueError: bad\.$"):
+        checks.build_or_explain(lambda: (_ for _ in ()).throw(ValueError("bad")), "g")
+    with pytest.raises(NotImplementedError):
+        checks.build_or_explain(lambda: (_ for _ in ()).throw(NotImplementedError()), "blank")
+    with pytest.raises(AssertionError, match="returned None: return the output tensor"):
+        checks.block_model(lambda x: None, (3,))
+    assert checks.build_or_explain(lambda: 7, "seven") == 7
+
+
 def test_check_output_float32_under_mixed_precision():
     keras.mixed_precision.set_global_policy("mixed_float16")
     try:
