@@ -1,4 +1,5 @@
-"""Figures the lessons show: image and filter grids, feature maps, training curves.
+"""Figures the lessons show: image and filter grids, feature maps, training curves,
+attention weights.
 
 Every function draws into a new matplotlib figure and returns it, so a notebook can show it
 and a test can inspect or close it.
@@ -126,3 +127,42 @@ def plot_history(histories, metrics=("loss", "accuracy"), title: str | None = No
         fig.suptitle(title)  # before tight_layout, which then leaves room for it
     fig.tight_layout()
     return fig
+
+
+def show_attention(weights, query_labels, key_labels, title: str | None = None, ax=None,
+                   query_name: str = "query", key_name: str = "key", cmap: str = "viridis"):
+    """An attention weight matrix as a heat map: queries as rows, keys as columns.
+
+    Args:
+        weights: array of shape (T_q, T_k), each row a distribution over the keys.
+        query_labels: T_q names for the rows (tokens, output characters).
+        key_labels: T_k names for the columns.
+        title: optional title.
+        ax: a matplotlib axes to draw into (one panel of a figure of several examples);
+            by default a new figure of its own, with a colour bar.
+        query_name, key_name: the axis labels.
+        cmap: the colour map; weights are drawn on the fixed range [0, 1].
+
+    Returns:
+        The matplotlib figure.
+    """
+    weights = np.asarray(weights)
+    if weights.shape != (len(query_labels), len(key_labels)):
+        raise ValueError(f"weights must have shape ({len(query_labels)}, {len(key_labels)}), "
+                         f"received {weights.shape}")
+    own_figure = ax is None
+    if own_figure:
+        _, ax = plt.subplots(figsize=(0.5 * len(key_labels) + 2.0,
+                                      0.45 * len(query_labels) + 1.2))
+    image = ax.imshow(weights, cmap=cmap, vmin=0.0, vmax=1.0)
+    ax.set_xticks(range(len(key_labels)), list(key_labels),
+                  rotation=45 if own_figure else 0, ha="right" if own_figure else "center")
+    ax.set_yticks(range(len(query_labels)), list(query_labels))
+    ax.set_xlabel(key_name)
+    ax.set_ylabel(query_name)
+    if title:
+        ax.set_title(title, fontsize=None if own_figure else 10)
+    if own_figure:
+        ax.figure.colorbar(image, ax=ax, fraction=0.05)
+        ax.figure.tight_layout()
+    return ax.figure

@@ -150,6 +150,18 @@ def test_plots_return_figures():
         plots.show_images([np.zeros((2, 2))] * 2, titles=["x"])
     with pytest.raises(ValueError, match="received \\(3, 3\\)"):
         plots.show_filters(np.zeros((3, 3)))
+    weights = np.full((2, 3), 1 / 3)
+    fig = plots.show_attention(weights, ["a", "b"], ["x", "y", "z"], title="t")
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["x", "y", "z"]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["a", "b"]
+    assert len(fig.axes) == 2 and ax.get_title() == "t"        # the heat map and its colour bar
+    np.testing.assert_array_equal(ax.images[0].get_array(), weights)
+    fig, axes = plt.subplots(1, 2)
+    assert plots.show_attention(weights.T, "xyz", "ab", ax=axes[1], key_name="source") is fig
+    assert len(fig.axes) == 2 and axes[1].get_xlabel() == "source" and not axes[0].images
+    with pytest.raises(ValueError, match="shape \\(3, 3\\), received \\(2, 3\\)"):
+        plots.show_attention(weights, "abc", "xyz")
     plt.close("all")
 
 
