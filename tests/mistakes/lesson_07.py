@@ -335,3 +335,190 @@ def smoothed_cross_entropy(y_onehot, probabilities, epsilon):
         message="training cell did not finish",
     ),
 ]
+
+
+# -- Exercises 7.7-7.9: Inception v4 and Inception-ResNet --------------------------------
+_BASIC_CONV = '''
+def basic_conv(x, filters, kernel_size, strides=1, padding="same", name="conv"):
+    """Conv, BN without gamma, ReLU (student attempt)."""
+    x = layers.Conv2D(filters, kernel_size, strides=strides, padding=padding, use_bias=False,
+                      name=f"{name}_conv")(x)
+    x = layers.BatchNormalization(scale=False, name=f"{name}_bn")(x)
+    return layers.Activation("relu", name=f"{name}_relu")(x)
+'''
+_STEM = _BASIC_CONV + '''
+
+def inception_v4_stem(x, name="stem"):
+    """Inception-v4's stem (student attempt)."""
+    x = basic_conv(x, 32, 3, strides=2, padding=FIRST_PADDING, name=f"{name}_1")
+    x = basic_conv(x, 32, 3, padding="valid", name=f"{name}_2")
+    x = basic_conv(x, 64, 3, name=f"{name}_3")
+    pool = layers.MaxPooling2D(3, strides=2, padding=POOL_PADDING, name=f"{name}_4_pool")(x)
+    conv = basic_conv(x, 96, 3, strides=2, padding="valid", name=f"{name}_4_3x3")
+    x = layers.Concatenate(name=f"{name}_4_concat")([pool, conv])
+    left = basic_conv(x, 64, 1, name=f"{name}_5a_1x1")
+    left = basic_conv(left, 96, 3, padding="valid", name=f"{name}_5a_3x3")
+    right = basic_conv(x, 64, 1, name=f"{name}_5b_1x1")
+    right = basic_conv(right, 64, (1, 7), name=f"{name}_5b_1x7")
+    right = basic_conv(right, 64, (7, 1), name=f"{name}_5b_7x1")
+    right = basic_conv(right, 96, 3, padding="valid", name=f"{name}_5b_3x3")
+    x = layers.Concatenate(name=f"{name}_5_concat")([left, right])
+    conv = basic_conv(x, 192, 3, strides=2, padding="valid", name=f"{name}_6_3x3")
+    pool = layers.MaxPooling2D(3, strides=2, padding="valid", name=f"{name}_6_pool")(x)
+    return layers.Concatenate(name=f"{name}_6_concat")(LAST_ORDER)
+'''
+
+
+def _stem(first_padding='"valid"', pool_padding='"valid"', last_order="[conv, pool]"):
+    return (_STEM.replace("FIRST_PADDING", first_padding).replace("POOL_PADDING", pool_padding)
+            .replace("LAST_ORDER", last_order))
+
+
+_V4_A = '''
+def inception_v4_a(x, name="inception_a"):
+    """Inception-A (student attempt)."""
+    branch_0 = basic_conv(x, 96, 1, name=f"{name}_b0_1x1")
+    branch_1 = basic_conv(x, 64, 1, name=f"{name}_b1_1x1")
+    branch_1 = basic_conv(branch_1, 96, 3, name=f"{name}_b1_3x3")
+    branch_2 = basic_conv(x, 64, 1, name=f"{name}_b2_1x1")
+    branch_2 = basic_conv(branch_2, 96, 3, name=f"{name}_b2_3x3a")
+    branch_2 = basic_conv(branch_2, 96, 3, name=f"{name}_b2_3x3b")
+    branch_3 = layers.POOLING(3, strides=1, padding="same", name=f"{name}_b3_pool")(x)
+    branch_3 = basic_conv(branch_3, 96, 1, name=f"{name}_b3_1x1")
+    return layers.Concatenate(name=f"{name}_concat")(ORDER)
+'''
+
+
+def _v4_a(pooling="AveragePooling2D", order="[branch_0, branch_1, branch_2, branch_3]"):
+    return _V4_A.replace("POOLING", pooling).replace("ORDER", order)
+
+
+_RESNET_A = '''
+def inception_resnet_a(x, scale, name="block35"):
+    """Inception-ResNet-A (student attempt)."""
+    branch_0 = basic_conv(x, 32, 1, name=f"{name}_b0_1x1")
+    branch_1 = basic_conv(x, 32, 1, name=f"{name}_b1_1x1")
+    branch_1 = basic_conv(branch_1, 32, 3, name=f"{name}_b1_3x3")
+    branch_2 = basic_conv(x, 32, 1, name=f"{name}_b2_1x1")
+    branch_2 = basic_conv(branch_2, 48, 3, name=f"{name}_b2_3x3a")
+    branch_2 = basic_conv(branch_2, 64, 3, name=f"{name}_b2_3x3b")
+    mixed = layers.Concatenate(name=f"{name}_concat")([branch_0, branch_1, branch_2])
+    TAIL
+'''
+_RESIDUAL_TAIL = '''residual = PROJECTION
+    residual = layers.Rescaling(SCALE, name=f"{name}_scale")(residual)
+    x = layers.Add(name=f"{name}_add")([x, residual])
+    return layers.Activation("relu", name=f"{name}_relu")(x)'''
+_PROJECTION_OK = 'layers.Conv2D(x.shape[-1], 1, use_bias=True, name=f"{name}_up")(mixed)'
+
+
+def _resnet_a(tail=None, projection=_PROJECTION_OK, scale="scale"):
+    tail = _RESIDUAL_TAIL if tail is None else tail
+    return _RESNET_A.replace("TAIL", tail.replace("PROJECTION", projection)
+                             .replace("SCALE", scale))
+
+
+_RESNET_A_TESTS = ("test_inception_resnet_a", "test_inception_resnet_a_hidden")
+
+MISTAKES += [
+    # -- Exercise 7.7: Inception-v4's stem ----------------------------------------------
+    Mistake(
+        name="'same' instead of 'valid' in the stem's first stride-2 convolution",
+        solution_cell="inception_v4_stem",
+        code=_stem(first_padding='"same"'),
+        failing_tests=("test_inception_v4_stem", "test_inception_v4_stem_hidden"),
+        message="padding expected 'valid', got 'same'",
+    ),
+    Mistake(
+        name="'same' max pooling in the stem's first split (74x74 beside 73x73)",
+        solution_cell="inception_v4_stem",
+        code=_stem(pool_padding='"same"'),
+        failing_tests=("test_inception_v4_stem", "test_inception_v4_stem_hidden"),
+        message="the two sides of a concatenation must have the same height and width",
+    ),
+    Mistake(
+        name="last stem concatenation in the order pool, conv",
+        solution_cell="inception_v4_stem",
+        code=_stem(last_order="[pool, conv]"),
+        failing_tests=("test_inception_v4_stem", "test_inception_v4_stem_hidden"),
+        message="reads the right inputs in another order",
+    ),
+    # -- Exercise 7.8: Inception-A ------------------------------------------------------
+    Mistake(
+        name="pooling branch first in the Inception-A concatenation",
+        solution_cell="inception_v4_a",
+        code=_v4_a(order="[branch_3, branch_0, branch_1, branch_2]"),
+        failing_tests=("test_inception_v4_a", "test_inception_v4_a_hidden"),
+        message="reads the right inputs in another order",
+    ),
+    Mistake(
+        name="max pooling instead of average pooling in Inception-A",
+        solution_cell="inception_v4_a",
+        code=_v4_a(pooling="MaxPooling2D"),
+        failing_tests=("test_inception_v4_a", "test_inception_v4_a_hidden"),
+        message="expected a AveragePooling2D here",
+    ),
+    # -- Exercise 7.9: Inception-ResNet-A -------------------------------------------------
+    Mistake(
+        name="residual added without the scale",
+        solution_cell="inception_resnet_a",
+        code=_resnet_a(tail='''residual = layers.Conv2D(x.shape[-1], 1, use_bias=True, name=f"{name}_up")(mixed)
+    x = layers.Add(name=f"{name}_add")([x, residual])
+    return layers.Activation("relu", name=f"{name}_relu")(x)'''),
+        failing_tests=_RESNET_A_TESTS,
+        message="layers.Rescaling(scale) between the projection and the Add",
+    ),
+    Mistake(
+        name="scale typed as Keras' 0.17 instead of the argument",
+        solution_cell="inception_resnet_a",
+        code=_resnet_a(scale="0.17"),
+        failing_tests=("test_inception_resnet_a_hidden",),
+        message="scale expected 0.1, got 0.17",
+    ),
+    Mistake(
+        name="residual added before the 1x1 projection",
+        solution_cell="inception_resnet_a",
+        code=_resnet_a(tail='''residual = layers.Rescaling(scale, name=f"{name}_scale")(mixed)
+    x = layers.Add(name=f"{name}_add")([x, residual])
+    x = layers.Conv2D(x.shape[-1], 1, use_bias=True, name=f"{name}_up")(x)
+    return layers.Activation("relu", name=f"{name}_relu")(x)'''),
+        failing_tests=_RESNET_A_TESTS,
+        message="the addition comes after the projection",
+    ),
+    Mistake(
+        name="projection to Inception-v4's 384 channels instead of the input's",
+        solution_cell="inception_resnet_a",
+        code=_resnet_a(projection='layers.Conv2D(384, 1, use_bias=True, name=f"{name}_up")(mixed)'),
+        failing_tests=_RESNET_A_TESTS,
+        message="as many filters as the block's input has channels",
+    ),
+    Mistake(
+        name="projection with batch normalisation and ReLU (a basic_conv)",
+        solution_cell="inception_resnet_a",
+        code=_resnet_a(projection='basic_conv(mixed, x.shape[-1], 1, name=f"{name}_up")'),
+        failing_tests=_RESNET_A_TESTS,
+        message="projection is linear",
+    ),
+    Mistake(
+        name="ReLU on the residual before the addition instead of after it",
+        solution_cell="inception_resnet_a",
+        code=_resnet_a(tail='''residual = PROJECTION
+    residual = layers.Rescaling(scale, name=f"{name}_scale")(residual)
+    residual = layers.Activation("relu", name=f"{name}_relu")(residual)
+    return layers.Add(name=f"{name}_add")([x, residual])'''),
+        failing_tests=_RESNET_A_TESTS,
+        message="ReLU after the Add",
+    ),
+    Mistake(
+        name="keras.applications' own Inception-ResNet block returned",
+        solution_cell="inception_resnet_a",
+        code='''
+def inception_resnet_a(x, scale, name="block35"):
+    """Inception-ResNet-A (student attempt): the library's block."""
+    from keras.src.applications.inception_resnet_v2 import inception_resnet_block
+    return inception_resnet_block(x, scale, "block35", 0)
+''',
+        failing_tests=_RESNET_A_TESTS,
+        message="keras.applications' own Inception-ResNet block",
+    ),
+]
