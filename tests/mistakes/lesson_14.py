@@ -4,7 +4,9 @@ The exercises are independent: greedy_decode is checked on toy models, and the d
 translator's checks decode with their own loop, so a wrong or blank answer fails only its
 own exercise's checks. (The ungraded cells after 14.4, the exact-match printout and the
 attention heat map, call the student's greedy_decode and stop with an error while 14.3 is
-blank; that costs no points.)
+blank; that costs no points.) 14.5's checks build the student's variants untrained and read
+only the data cells, so they do not depend on 14.3 or 14.4 either; the comparison after them
+(ungraded) needs 14.3, 14.4 and 14.5.
 """
 
 from tests.mistakes import Mistake
@@ -58,6 +60,31 @@ def build_date_translator(source_vocab_size, target_vocab_size, embedding_dim=16
     model = keras.Model([source, decoder_input], probabilities)
     attention_model = keras.Model([source, decoder_input], {exposed})
     return model, attention_model
+'''
+
+
+_VARIANTS = '''
+def build_translator_variant(source_vocab_size, target_vocab_size, attention, embedding_dim=16,
+                             units=32):
+    """The date translator with dot-product, additive (Bahdanau) or no attention."""
+    source = keras.Input(shape=(None,), dtype="int32")
+    decoder_input = keras.Input(shape=(None,), dtype="int32")
+    x = layers.Embedding(source_vocab_size, embedding_dim, mask_zero=True)(source)
+    encoder_states, encoder_last = layers.GRU(units, return_sequences=True, return_state=True)(x)
+    y = layers.Embedding(target_vocab_size, embedding_dim)(decoder_input)
+    decoder_states = layers.GRU(units, return_sequences=True)(y, initial_state=encoder_last)
+    if attention is None:
+        merged = decoder_states
+    else:
+        if attention == "dot":
+            context = layers.Attention()([decoder_states, encoder_states])
+        else:
+            query = layers.Dense(units, use_bias=False)(decoder_states)
+            key = layers.Dense(units, use_bias=False)(encoder_states)
+            context = layers.AdditiveAttention(use_scale=True)([query, encoder_states, key])
+        merged = layers.Concatenate()([decoder_states, context])
+    probabilities = layers.Dense(target_vocab_size, activation="softmax", dtype="float32")(merged)
+    return keras.Model([source, decoder_input], probabilities)
 '''
 
 
@@ -219,5 +246,48 @@ MISTAKES = [
         code=_translator(decoder_call="(y)"),
         failing_tests=("test_date_translator", "test_date_translator_hidden"),
         message="does not start from the encoder's state",
+    ),
+    # --- 14.5 translator_variants ---------------------------------------------------------
+    Mistake(
+        name="additive attention on the raw states, without Bahdanau's W_q and W_k",
+        solution_cell="translator_variants",
+        code=_VARIANTS.replace('''            query = layers.Dense(units, use_bias=False)(decoder_states)
+            key = layers.Dense(units, use_bias=False)(encoder_states)
+            context = layers.AdditiveAttention(use_scale=True)([query, encoder_states, key])''',
+                               '''            context = layers.AdditiveAttention(use_scale=True)([decoder_states, encoder_states])'''),
+        failing_tests=("test_translator_variants", "test_translator_variants_hidden"),
+        message="Dense(units, use_bias=False)",
+    ),
+    Mistake(
+        name="no-attention variant keeps a Concatenate of the decoder states with themselves",
+        solution_cell="translator_variants",
+        code=_VARIANTS.replace("        merged = decoder_states\n",
+                               "        merged = layers.Concatenate()([decoder_states, decoder_states])\n"),
+        failing_tests=("test_translator_variants", "test_translator_variants_hidden"),
+        message="no attention layer and no Concatenate",
+    ),
+    Mistake(
+        name="additive attention averages the projected keys instead of the encoder states",
+        solution_cell="translator_variants",
+        code=_VARIANTS.replace("layers.AdditiveAttention(use_scale=True)([query, encoder_states, key])",
+                               "layers.AdditiveAttention(use_scale=True)([query, key])"),
+        failing_tests=("test_translator_variants", "test_translator_variants_hidden"),
+        message="layers read",
+    ),
+    Mistake(
+        name="Concatenate of [context, decoder_states]: the softmax reads the halves swapped",
+        solution_cell="translator_variants",
+        code=_VARIANTS.replace("layers.Concatenate()([decoder_states, context])",
+                               "layers.Concatenate()([context, decoder_states])"),
+        failing_tests=("test_translator_variants", "test_translator_variants_hidden"),
+        message="[decoder_states, context]",
+    ),
+    Mistake(
+        name="softmax Dense of the variants in float16 (mixed precision reaches the output)",
+        solution_cell="translator_variants",
+        code=_VARIANTS.replace('activation="softmax", dtype="float32"',
+                               'activation="softmax", dtype="mixed_float16"'),
+        failing_tests=("test_translator_variants", "test_translator_variants_hidden"),
+        message="computes in float16",
     ),
 ]
