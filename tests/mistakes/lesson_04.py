@@ -43,7 +43,7 @@ def network_table(input_shape, architecture):
 def _cnn(conv1='layers.Conv2D(6, 5, activation="relu")',
          conv2='layers.Conv2D(16, 5, activation="relu")',
          pool="layers.MaxPooling2D(pool_size=2, strides=2)",
-         fc_activation='"relu"', inputs="keras.Input(shape=input_shape)"):
+         fc_activation='"relu"', inputs="keras.Input(shape=input_shape)", output_dtype=""):
     return f'''
 def build_cnn_example(input_shape=(32, 32, 3), num_classes=10):
     """The network of note 4-4: CONV-POOL-CONV-POOL-FC-FC-softmax."""
@@ -55,7 +55,7 @@ def build_cnn_example(input_shape=(32, 32, 3), num_classes=10):
     x = layers.Flatten()(x)
     x = layers.Dense(120, activation={fc_activation})(x)
     x = layers.Dense(84, activation={fc_activation})(x)
-    outputs = layers.Dense(num_classes, activation="softmax")(x)
+    outputs = layers.Dense(num_classes, activation="softmax"{output_dtype})(x)
     return keras.Model(inputs, outputs)
 '''
 
@@ -203,6 +203,13 @@ def pool_info(input_shape, f=2, stride=2):
         code=_cnn(conv1='layers.Conv2D(6, 5, strides=2, activation="relu")'),
         failing_tests=("test_cnn_example", "test_cnn_example_hidden"),
         message="check padding ('valid' vs 'same'), kernel size and strides",
+    ),
+    Mistake(
+        name="output layer in float16 (mixed precision reaches the softmax)",
+        solution_cell="cnn_example",
+        code=_cnn(output_dtype=', dtype="mixed_float16"'),
+        failing_tests=("test_cnn_example", "test_cnn_example_hidden"),
+        message="computes in float16",
     ),
     Mistake(
         name="no activation in the fully connected layers",

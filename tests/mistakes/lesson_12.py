@@ -151,6 +151,13 @@ def keras_transposed_output_size(n, f, s, padding, output_padding=None):
         failing_tests=("test_fcn", "test_fcn_hidden") + _TRAIN_TESTS,
         message="softmax over the class axis",
     ),
+    Mistake(
+        name="softmax computing in float16 (mixed precision reaches the probabilities)",
+        solution_cell="fcn",
+        code=_fcn(_UPSAMPLE_THEN_ADD, softmax='layers.Softmax(axis=-1, dtype="mixed_float16")'),
+        failing_tests=("test_fcn", "test_fcn_hidden"),
+        message="computes in float16",
+    ),
     # --- 12.4 pixel_loss ----------------------------------------------------------------------
     Mistake(
         name="log-softmax over axis 1 (rows) instead of the class axis",

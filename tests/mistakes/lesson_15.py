@@ -127,7 +127,7 @@ def _check_vit_config(image_size, patch_size, hidden_dim, num_heads):
 
 
 def _build_vit(embeddings='''x = ClassToken(name="class_token")(x)
-    x = PositionEmbedding(name="position_embedding")(x)''', readout="x[:, 0]"):
+    x = PositionEmbedding(name="position_embedding")(x)''', readout="x[:, 0]", head_dtype="float32"):
     return '''
 def build_vit(image_size, patch_size, channels, num_classes, hidden_dim, num_layers,
               num_heads, mlp_dim, name="vit"):
@@ -143,7 +143,7 @@ def build_vit(image_size, patch_size, channels, num_classes, hidden_dim, num_lay
                                       name=f"encoder_{i}")
     x = layers.LayerNormalization(epsilon=1e-6, name="encoder_norm")(x)
     x = ''' + readout + '''
-    outputs = layers.Dense(num_classes, activation="softmax", name="head")(x)
+    outputs = layers.Dense(num_classes, activation="softmax", name="head", dtype="''' + head_dtype + '''")(x)
     return keras.Model(inputs, outputs, name=name)
 '''
 
@@ -399,6 +399,13 @@ def encoder_block_param_count(d_model, num_heads, key_dim, mlp_dim):
         code=_VIT_CHECK + _build_vit(readout="keras.ops.mean(x, axis=1)") + _vit_count(),
         failing_tests=_VIT_TESTS,
         message="read out position 0",
+    ),
+    Mistake(
+        name="head computing in float16 (mixed precision reaches the class probabilities)",
+        solution_cell="vit",
+        code=_VIT_CHECK + _build_vit(head_dtype="mixed_float16") + _vit_count(),
+        failing_tests=_VIT_TESTS,
+        message="computes in float16",
     ),
     # --- 15.7 decoder block ---------------------------------------------------------------
     Mistake(
