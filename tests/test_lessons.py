@@ -31,20 +31,6 @@ def _mistakes(lesson: str):
 
 _cache = {}
 
-# Lessons whose solution does not yet pass the full profile's smoke run, with the first
-# failure seen (session 5): each is skipped with that reason, never silently passed.
-FULL_PROFILE_PENDING = {
-    "00_foundations": "test_collapse_linear_hidden builds its Keras reference under the "
-                      "global policy (needs checks.float32_reference)",
-    "10_transfer_multitask": "pretrained weights not yet through runtime.pretrained_weights "
-                             "(downloads ImageNet weights in a smoke run)",
-    "12_fcn_segmentation": "test_conv_transpose builds its Conv2DTranspose reference under "
-                           "the global policy (needs checks.float32_reference)",
-    "14_seq2seq_attention": "test_scaled_dot_product_attention builds its Attention "
-                            "reference under the global policy (needs checks.float32_reference)",
-}
-
-
 def graded(lesson: str, tmp_path_factory):
     """Grade the complete, the blank and the mistaken submissions of a lesson once."""
     if lesson not in _cache:
@@ -138,12 +124,13 @@ class LessonChecks:
         lesson names mocked with their real feature specs, no pretrained weights, epochs
         capped by DLCOURSE_SMOKE): every cell, visible and hidden checks included, passes;
         accuracy floors, out of reach of random data, are reported as skipped."""
-        if self.lesson in FULL_PROFILE_PENDING:
-            pytest.skip(f"full profile not yet passing: {FULL_PROFILE_PENDING[self.lesson]}")
         run = full_profile.run_solution(self.lesson, smoke=True, precision="mixed_float16",
                                         cell_timeout=600)
         assert run.error is None, f"fails in the full profile: {run.error}"
         assert run.policy == "mixed_float16", f"the run's policy was {run.policy!r}"
+        assert not run.low_precision_outputs, (
+            f"compiled models whose output is not float32 under mixed precision: "
+            f"{run.low_precision_outputs} (give the output layer dtype=\"float32\")")
         unskipped = [f for f in run.floors if not f["skipped"]]
         assert not unskipped, f"floors checked, not skipped, in a smoke run: {unskipped}"
         if run.skipped_floors:
