@@ -39,7 +39,8 @@ _REUSE_COUNTS = '''
 # --- 10.2 -----------------------------------------------------------------------------------
 
 
-def _replace_head(cut="-2", freeze=True, initializer='kernel_initializer="zeros", '):
+def _replace_head(cut="-2", freeze=True, initializer='kernel_initializer="zeros", ',
+                  dtype='dtype="float32", '):
     freeze_line = "    body.trainable = False\n" if freeze else ""
     return f'''
 def replace_head(pretrained, num_classes):
@@ -47,7 +48,7 @@ def replace_head(pretrained, num_classes):
     body = keras.Model(pretrained.inputs, pretrained.layers[{cut}].output, name="pretrained_body")
 {freeze_line}    inputs = keras.Input(shape=pretrained.input_shape[1:])
     features = body(inputs, training=False)
-    outputs = layers.Dense(num_classes, activation="softmax", {initializer}name="new_head")(features)
+    outputs = layers.Dense(num_classes, activation="softmax", {initializer}{dtype}name="new_head")(features)
     return keras.Model(inputs, outputs, name="transfer_model")
 '''
 
@@ -86,7 +87,8 @@ def masked_binary_crossentropy(y_true, y_pred):
 # --- 10.5 -----------------------------------------------------------------------------------
 
 
-def _multitask(conv_padding="", pooling="GlobalMaxPooling2D", activation="sigmoid"):
+def _multitask(conv_padding="", pooling="GlobalMaxPooling2D", activation="sigmoid",
+               dtype='dtype="float32"'):
     return f'''
 def build_multitask_net(input_shape, num_tasks, num_filters=16):
     """One network, one output per task: Conv-Pool-Conv-GlobalMaxPool-Dense(sigmoid)."""
@@ -97,7 +99,7 @@ def build_multitask_net(input_shape, num_tasks, num_filters=16):
     x = layers.MaxPooling2D(2)(x)
     x = layers.Conv2D(2 * num_filters, 3, {conv_padding}activation="relu")(x)
     x = layers.{pooling}()(x)
-    outputs = layers.Dense(num_tasks, activation="{activation}")(x)
+    outputs = layers.Dense(num_tasks, activation="{activation}", {dtype})(x)
     return keras.Model(inputs, outputs)
 '''
 
@@ -198,6 +200,13 @@ MISTAKES = [
         code=_replace_head(initializer=""),
         failing_tests=("test_replace_head", "test_replace_head_hidden") + _ALL_TRANSFER_TESTS,
         message="does not start at zero",
+    ),
+    Mistake(
+        name="new head computing in float16 (mixed precision reaches the probabilities)",
+        solution_cell="replace_head",
+        code=_replace_head(dtype='dtype="mixed_float16", '),
+        failing_tests=("test_replace_head", "test_replace_head_hidden"),
+        message="computes in float16",
     ),
     # --- 10.3 transfer_vs_scratch -----------------------------------------------------------
     Mistake(
@@ -312,5 +321,12 @@ def masked_binary_crossentropy(y_true, y_pred):
         code=_multitask(conv_padding='padding="same", '),
         failing_tests=("test_multitask_net", "test_multitask_net_hidden"),
         message="output shape expected",
+    ),
+    Mistake(
+        name="sigmoid outputs computing in float16 (mixed precision reaches the probabilities)",
+        solution_cell="multitask_net",
+        code=_multitask(dtype='dtype="mixed_float16"'),
+        failing_tests=("test_multitask_net", "test_multitask_net_hidden"),
+        message="computes in float16",
     ),
 ]
