@@ -88,6 +88,9 @@ def build_translator_variant(source_vocab_size, target_vocab_size, attention, em
 '''
 
 
+_VARIANT_TESTS = ("test_translator_variants", "test_translator_variants_hidden")
+
+
 MISTAKES = [
     # --- 14.1 scaled_dot_product_attention ------------------------------------------------
     Mistake(
@@ -255,7 +258,7 @@ MISTAKES = [
             key = layers.Dense(units, use_bias=False)(encoder_states)
             context = layers.AdditiveAttention(use_scale=True)([query, encoder_states, key])''',
                                '''            context = layers.AdditiveAttention(use_scale=True)([decoder_states, encoder_states])'''),
-        failing_tests=("test_translator_variants", "test_translator_variants_hidden"),
+        failing_tests=_VARIANT_TESTS,
         message="Dense(units, use_bias=False)",
     ),
     Mistake(
@@ -263,7 +266,7 @@ MISTAKES = [
         solution_cell="translator_variants",
         code=_VARIANTS.replace("        merged = decoder_states\n",
                                "        merged = layers.Concatenate()([decoder_states, decoder_states])\n"),
-        failing_tests=("test_translator_variants", "test_translator_variants_hidden"),
+        failing_tests=_VARIANT_TESTS,
         message="no attention layer and no Concatenate",
     ),
     Mistake(
@@ -271,7 +274,7 @@ MISTAKES = [
         solution_cell="translator_variants",
         code=_VARIANTS.replace("layers.AdditiveAttention(use_scale=True)([query, encoder_states, key])",
                                "layers.AdditiveAttention(use_scale=True)([query, key])"),
-        failing_tests=("test_translator_variants", "test_translator_variants_hidden"),
+        failing_tests=_VARIANT_TESTS,
         message="layers read",
     ),
     Mistake(
@@ -279,7 +282,7 @@ MISTAKES = [
         solution_cell="translator_variants",
         code=_VARIANTS.replace("layers.Concatenate()([decoder_states, context])",
                                "layers.Concatenate()([context, decoder_states])"),
-        failing_tests=("test_translator_variants", "test_translator_variants_hidden"),
+        failing_tests=_VARIANT_TESTS,
         message="[decoder_states, context]",
     ),
     Mistake(
@@ -287,7 +290,7 @@ MISTAKES = [
         solution_cell="translator_variants",
         code=_VARIANTS.replace('activation="softmax", dtype="float32"',
                                'activation="softmax", dtype="mixed_float16"'),
-        failing_tests=("test_translator_variants", "test_translator_variants_hidden"),
+        failing_tests=_VARIANT_TESTS,
         message="computes in float16",
     ),
 ]
