@@ -106,6 +106,14 @@ MISTAKES = [
         failing_tests=("test_simple_lenet", "test_simple_lenet_hidden"),
         message="count the bias",
     ),
+    Mistake(
+        name="output layer in float16 (mixed precision reaches the softmax)",
+        solution_cell="simple_lenet",
+        code=_wrong("simple_lenet", ('name="predictions",\n                           dtype="float32")',
+                                     'name="predictions",\n                           dtype="mixed_float16")')),
+        failing_tests=("test_simple_lenet", "test_simple_lenet_hidden"),
+        message="computes in float16",
+    ),
     # 5.3b training
     Mistake(
         name="fit without validation_data",

@@ -453,6 +453,14 @@ MISTAKES = [
         message="GlobalAveragePooling2D",
     ),
     Mistake(
+        name="output layer in float16 (mixed precision reaches the softmax)",
+        solution_cell="tiny_mobilenet",
+        code=_TINY.replace("HEAD", 'x = layers.GlobalAveragePooling2D(name="avg_pool")(x)')
+                  .replace('name="predictions")', 'name="predictions", dtype="mixed_float16")'),
+        failing_tests=("test_tiny_mobilenet", "test_tiny_mobilenet_hidden"),
+        message="computes in float16",
+    ),
+    Mistake(
         name="one epoch instead of NUM_EPOCHS",
         solution_cell="train_tiny_mobilenet",
         code=_TRAIN.replace("LOSS", "keras.losses.SparseCategoricalCrossentropy()")

@@ -434,6 +434,14 @@ def simple_rnn_param_count(units, input_dim):
         failing_tests=("test_sequence_classifier", "test_sequence_classifier_hidden"),
         message="expected 'softmax'",
     ),
+    Mistake(
+        name="output layer in float16 (mixed precision reaches the softmax)",
+        solution_cell="sequence_classifier",
+        code=_classifier(dense='layers.Dense(num_classes, activation="softmax", '
+                               'dtype="mixed_float16")'),
+        failing_tests=("test_sequence_classifier", "test_sequence_classifier_hidden"),
+        message="computes in float16",
+    ),
     # --- 13.9 length_experiment -----------------------------------------------------------
     Mistake(
         name="cell_name ignored: an LSTM at every call",
