@@ -28,6 +28,86 @@ def separable_ratio(filters, kernel_size):
     return RATIO
 '''
 
+_XCEPTION = '''
+XCEPTION_ENTRY_FILTERS = (128, 256, 728)
+
+
+def xception_entry_block(x, filters, block_id, activate_first=True):
+    """Entry-flow block (student attempt)."""
+    shortcut = layers.Conv2D(filters, 1, strides=2, padding="same", use_bias=False)(x)
+    SHORTCUT_BN
+    if ACTIVATE:
+        x = layers.Activation("relu")(x)
+    x = layers.SeparableConv2D(filters, 3, padding="same", use_bias=False)(x)
+    x = layers.BatchNormalization()(x)
+    x = layers.Activation("relu")(x)
+    x = layers.SeparableConv2D(filters, 3, padding="same", use_bias=False)(x)
+    x = layers.BatchNormalization()(x)
+    x = layers.MaxPooling2D(3, strides=2, padding=POOL_PADDING)(x)
+    return layers.Add()([x, shortcut])
+
+
+def xception_entry_flow(inputs, filters=XCEPTION_ENTRY_FILTERS):
+    """Entry flow (student attempt)."""
+    FLOW
+'''
+_XCEPTION_FLOW = '''x = layers.Conv2D(32, 3, strides=2, use_bias=False)(inputs)
+    x = layers.Activation("relu")(layers.BatchNormalization()(x))
+    x = layers.Conv2D(64, 3, use_bias=False)(x)
+    x = layers.Activation("relu")(layers.BatchNormalization()(x))
+    for block_id, block_filters in enumerate(filters, start=2):
+        x = xception_entry_block(x, block_filters, block_id, activate_first=block_id > 2)
+    return x'''
+# A slice of the library's Xception, wired to the inputs given.
+_XCEPTION_LIBRARY = '''library = keras.applications.Xception(weights=None, include_top=False, input_tensor=inputs)
+    return [layer for layer in library.layers if isinstance(layer, layers.Add)][2].output'''
+
+
+def _xception(shortcut_bn="shortcut = layers.BatchNormalization()(shortcut)",
+              activate="activate_first", pool_padding='"same"', flow=_XCEPTION_FLOW):
+    return (_XCEPTION.replace("SHORTCUT_BN", shortcut_bn).replace("ACTIVATE", activate)
+            .replace("POOL_PADDING", pool_padding).replace("FLOW", flow))
+
+
+_NASNET = '''
+NASNET_A_NORMAL = [
+    (("sep5x5", "h"), ("sep3x3", "p")),
+    (("sep5x5", "p"), ("sep3x3", "p")),
+    (("avg3x3", "h"), ("identity", "p")),
+    (("avg3x3", "p"), ("avg3x3", "p")),
+    (("sep3x3", "h"), ("identity", "h")),
+]
+
+
+def nasnet_cell_choices(num_blocks=5, num_operations=13, num_combinations=2):
+    """Decision sequences of one cell (student attempt)."""
+    choices = 1
+    for block in range(num_blocks):
+        states = STATES
+        choices *= INPUTS * num_operations * num_operations * num_combinations
+    return choices
+
+
+def nasnet_cell_params(genotype, filters):
+    """Parameters of a cell (student attempt)."""
+    trainable = non_trainable = 0
+    for block in genotype:
+        for operation, _ in block:
+            if operation.startswith("sep"):
+                kernel_size = int(operation[3:].split("x")[0])
+                trainable += TRAINABLE
+                non_trainable += NON_TRAINABLE
+    return trainable, non_trainable
+'''
+
+
+def _nasnet(states="2 + block", inputs="states * states",
+            trainable="2 * (kernel_size * kernel_size * filters + filters * filters + 2 * filters)",
+            non_trainable="2 * 2 * filters"):
+    return (_NASNET.replace("STATES", states).replace("INPUTS", inputs)
+            .replace("NON_TRAINABLE", non_trainable).replace("TRAINABLE", trainable))
+
+
 _V1 = '''
 MOBILENET_V1 = [
     (64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2), (512, 1),
@@ -319,7 +399,36 @@ MISTAKES = [
         failing_tests=("test_separable_cost", "test_separable_cost_hidden"),
         message="1/filters + 1/kernel_size**2",
     ),
-    # -- Exercise 8.2: MobileNet v1 ----------------------------------------------------
+    # -- Exercise 8.2: Xception's entry flow ------------------------------------------
+    Mistake(
+        name="a leading ReLU in the first entry-flow block too",
+        solution_cell="xception_entry",
+        code=_xception(activate="True"),
+        failing_tests=("test_xception_entry", "test_xception_entry_hidden"),
+        message="expected a SeparableConv2D layer, got Activation",
+    ),
+    Mistake(
+        name="no batch normalisation on the shortcut",
+        solution_cell="xception_entry",
+        code=_xception(shortcut_bn=""),
+        failing_tests=("test_xception_entry", "test_xception_entry_hidden"),
+        message="or one is missing",
+    ),
+    Mistake(
+        name="'valid' max pooling (the grid no longer matches the shortcut's)",
+        solution_cell="xception_entry",
+        code=_xception(pool_padding='"valid"'),
+        failing_tests=("test_xception_entry", "test_xception_entry_hidden"),
+        message="padding='same'",
+    ),
+    Mistake(
+        name="a slice of keras.applications.Xception as the entry flow",
+        solution_cell="xception_entry",
+        code=_xception(flow=_XCEPTION_LIBRARY),
+        failing_tests=("test_xception_entry", "test_xception_entry_hidden"),
+        message="keras.applications",
+    ),
+    # -- Exercise 8.3: MobileNet v1 ----------------------------------------------------
     Mistake(
         name="ReLU instead of ReLU6",
         solution_cell="mobilenet_v1",
@@ -365,7 +474,7 @@ MISTAKES = [
         failing_tests=("test_mobilenet_v1", "test_mobilenet_v1_hidden"),
         message="keras.applications.MobileNet cannot",
     ),
-    # -- Exercise 8.3: MobileNet v2 ----------------------------------------------------
+    # -- Exercise 8.4: MobileNet v2 ----------------------------------------------------
     Mistake(
         name="ReLU after the linear bottleneck",
         solution_cell="mobilenet_v2",
@@ -408,7 +517,7 @@ MISTAKES = [
         failing_tests=("test_mobilenet_v2", "test_mobilenet_v2_hidden"),
         message="keras.applications.MobileNetV2 cannot",
     ),
-    # -- Exercise 8.4: DenseNet --------------------------------------------------------
+    # -- Exercise 8.5: DenseNet --------------------------------------------------------
     Mistake(
         name="growth rate 12 (the CIFAR setting) instead of 32",
         solution_cell="densenet",
@@ -444,7 +553,38 @@ MISTAKES = [
         failing_tests=("test_densenet", "test_densenet_hidden"),
         message="always grow by 32",
     ),
-    # -- Exercise 8.5: tiny MobileNet and its training ---------------------------------
+    # -- Exercise 8.6: NASNet's search space and cell --------------------------------
+    Mistake(
+        name="each block's inputs counted once, not twice (2 + b, not (2 + b) ** 2)",
+        solution_cell="nasnet_cell",
+        code=_nasnet(inputs="states"),
+        failing_tests=("test_nasnet_cell", "test_nasnet_cell_hidden"),
+        message="each of its two inputs among 2 + b states",
+    ),
+    Mistake(
+        name="only h_i and h_(i-1) as inputs (earlier blocks of the cell left out)",
+        solution_cell="nasnet_cell",
+        code=_nasnet(states="2"),
+        failing_tests=("test_nasnet_cell", "test_nasnet_cell_hidden"),
+        message="the b blocks before it",
+    ),
+    Mistake(
+        name="NASNet's separable operation counted once, not twice",
+        solution_cell="nasnet_cell",
+        code=_nasnet(trainable="kernel_size * kernel_size * filters + filters * filters + 2 * filters",
+                     non_trainable="2 * filters"),
+        failing_tests=("test_nasnet_cell", "test_nasnet_cell_hidden"),
+        message="each separable operation is two SeparableConv2D",
+    ),
+    Mistake(
+        name="batch normalisation's moving statistics counted as trainable",
+        solution_cell="nasnet_cell",
+        code=_nasnet(trainable="2 * (kernel_size * kernel_size * filters + filters * filters + 4 * filters)",
+                     non_trainable="0"),
+        failing_tests=("test_nasnet_cell", "test_nasnet_cell_hidden"),
+        message="2 non-trainable values per channel",
+    ),
+    # -- Exercise 8.7: tiny MobileNet and its training ---------------------------------
     Mistake(
         name="Flatten head instead of global average pooling",
         solution_cell="tiny_mobilenet",
