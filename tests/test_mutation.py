@@ -1,5 +1,5 @@
 """Mutation testing (tools/mutate.py): the operators on small cells, the ids, the
-declarations of equivalent mutants, and a fixed sample of mutants of lessons 01 and 02
+declarations of equivalent mutants, and a fixed sample of mutants of lessons 01 to 05
 graded through the real grader, every non-equivalent one of which must be killed."""
 
 from __future__ import annotations
@@ -231,8 +231,8 @@ def test_sample_is_deterministic(all_mutants):
 
 # ------------------------------------------------------------------ the real grader
 
-# A fixed sample, chosen by hand to cover the operators the two lessons offer and every
-# solution cell; grouped into three submissions (tests of independent cells).
+# A fixed sample, chosen by hand: for lessons 01 and 02 it covers the operators they offer
+# and every solution cell (three submissions); then one submission per further lesson.
 SAMPLE = {
     "01_edge_detection": [
         "01:conv2d_valid:arith:9.19:add",          # out_h = n_h + f_h + 1
@@ -248,6 +248,26 @@ SAMPLE = {
         "02:conv2d_strided:arith:8.24:floordiv",
         "02:keras_output_shape:padding:3.22:valid",
         "02:convolve2d:number:1.24:plus1",
+    ],
+    # One submission each: mutants of independent cells, taken from the killed mutants of
+    # benchmarks/mutation_table.py (and the survivors its runs revealed, now killed).
+    "03_volumes_pooling": [
+        "03:conv_volume:arith:3.10:add",
+        "03:param_counts:number:2.38:plus1",
+        "03:weight_sharing:arith:1.15:floordiv",
+        "03:pool2d:arith:7.63:floordiv",
+        "03:conv_layer_forward:number:8.61:minus1",
+        "03:one_conv_net:pooling:3.8:AveragePooling2D",
+    ],
+    "04_cnn_example": [
+        "04:layer_info:arith:24.12:mul",
+        "04:cnn_example:strides:3.49:minus1",
+    ],
+    "05_classic_networks": [
+        "05:lenet5:padding:18.73:same",            # Subsampling over a partial border block
+        "05:lrn:number:17.27:minus1",
+        "05:receptive_field:arith:21.11:floordiv~3",
+        "05:simple_lenet:use_bias:8.8:false",
     ],
 }
 # Not a generated mutant: an equivalent rewrite of an answer, undeclared. It must come back
@@ -276,7 +296,7 @@ def test_sampled_mutants_are_killed_by_the_real_grader(tmp_path):
                                    control=False, group=6)
     seconds = time.perf_counter() - started
     print(f"\n{mutate.table(reports)}\n{seconds:.0f} s")
-    assert sum(r.submissions for r in reports.values()) == 3, "the sample got dearer"
+    assert sum(r.submissions for r in reports.values()) == 6, "the sample got dearer"
     results = {r.mutant.id: r for rep in reports.values() for r in rep.results}
     assert results[canary.id].status == "survived", results[canary.id]
     del results[canary.id]

@@ -85,6 +85,14 @@ MISTAKES = [
         failing_tests=("test_lenet5", "test_lenet5_hidden"),
         message="LeNet-5 as published uses tanh",
     ),
+    Mistake(
+        name="Subsampling over a partial block at the border ('same' pooling)",
+        solution_cell="lenet5",
+        code=_wrong("lenet5", ('ops.average_pool(inputs, size, strides=size, padding="valid")',
+                               'ops.average_pool(inputs, size, strides=size, padding="same")')),
+        failing_tests=("test_lenet5_hidden",),
+        message="a partial block at the border is left out",
+    ),
     # 5.3a the simplified LeNet
     Mistake(
         name="'same' instead of 'valid' padding in the first convolution",
