@@ -123,7 +123,7 @@ def digit_net(num_blocks, width, residual, input_shape, num_classes=10):
 
 def _wide_resnext(widths: str = "(16 * widen_factor, 32 * widen_factor, 64 * widen_factor)",
                   groups: str = "groups=cardinality, ", after_add: str = "",
-                  shortcut_bn: str = "epsilon=BN_EPSILON, ") -> str:
+                  shortcut_bn: str = "epsilon=BN_EPSILON, ", post_activation: str = "relu") -> str:
     return f'''
 def wrn_block(x, filters, stride=1, name="block"):
     preact = layers.BatchNormalization(name=f"{{name}}_1_bn")(x)
@@ -152,7 +152,7 @@ def wide_resnet(depth, widen_factor, input_shape=(32, 32, 3), num_classes=10):
             x = wrn_block(x, filters, stride=stride if block == 1 else 1,
                           name=f"conv{{group}}_block{{block}}")
     x = layers.BatchNormalization(name="post_bn")(x)
-    x = layers.Activation("relu", name="post_relu")(x)
+    x = layers.Activation("{post_activation}", name="post_relu")(x)
     x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
     outputs = layers.Dense(num_classes, activation="softmax", name="predictions")(x)
     return keras.Model(inputs, outputs)
@@ -396,8 +396,8 @@ def _fit_reporting_success(self, *args, **kwargs):  # the training cell then "re
 
 keras.Model.fit = _fit_reporting_success
 ''',
-        failing_tests=("test_digit_net",),
-        message="retrained by this check",
+        failing_tests=("test_digit_net", "test_digit_net_hidden"),
+        message="it outputs class probabilities",
     ),
     # Exercise 6.6: wrn_block, wide_resnet, resnext_block
     Mistake(
@@ -428,5 +428,12 @@ keras.Model.fit = _fit_reporting_success
         code=_wide_resnext(shortcut_bn=""),
         failing_tests=("test_wide_resnext", "test_wide_resnext_hidden"),
         message="the projection shortcut's too, uses epsilon=BN_EPSILON",
+    ),
+    Mistake(
+        name="tanh after the WRN's last batch normalisation (same numbers, another network)",
+        solution_cell="wide_resnext",
+        code=_wide_resnext(post_activation="tanh"),
+        failing_tests=("test_wide_resnext", "test_wide_resnext_hidden"),
+        message="\"post_relu\" included",
     ),
 ]
