@@ -1,5 +1,5 @@
 """Mutation testing (tools/mutate.py): the operators on small cells, the ids, the
-declarations of equivalent mutants, and a fixed sample of mutants of lessons 01 to 05
+declarations of equivalent mutants, and a fixed sample of mutants of lessons 01 to 06
 graded through the real grader, every non-equivalent one of which must be killed."""
 
 from __future__ import annotations
@@ -269,6 +269,12 @@ SAMPLE = {
         "05:receptive_field:arith:21.11:floordiv~3",
         "05:simple_lenet:use_bias:8.8:false",
     ],
+    "06_residual_networks": [
+        "06:digit_net:activation:11.51:sigmoid",   # the classifier's softmax
+        "06:wide_resnext:activation:46.26:tanh",   # the WRN's post-activation
+        "06:resnet50:use_bias:6.8:false",
+        "06:basic_block:number:2.42:minus1",
+    ],
 }
 # Not a generated mutant: an equivalent rewrite of an answer, undeclared. It must come back
 # as a survivor, or the test could not fail.
@@ -296,7 +302,7 @@ def test_sampled_mutants_are_killed_by_the_real_grader(tmp_path):
                                    control=False, group=6)
     seconds = time.perf_counter() - started
     print(f"\n{mutate.table(reports)}\n{seconds:.0f} s")
-    assert sum(r.submissions for r in reports.values()) == 6, "the sample got dearer"
+    assert sum(r.submissions for r in reports.values()) == 7, "the sample got dearer"
     results = {r.mutant.id: r for rep in reports.values() for r in rep.results}
     assert results[canary.id].status == "survived", results[canary.id]
     del results[canary.id]
