@@ -147,6 +147,20 @@ def conv1x1(volume, kernel, bias):
         failing_tests=("test_conv1x1", "test_conv1x1_hidden"),
         message="shape expected",
     ),
+    Mistake(
+        name="no check of the volume's channels (NumPy's matmul error names neither shape)",
+        solution_cell="conv1x1",
+        code='''
+def conv1x1(volume, kernel, bias):
+    """1x1 convolution (student attempt)."""
+    kernel = np.asarray(kernel)
+    if kernel.ndim != 4 or kernel.shape[:2] != (1, 1):
+        raise ValueError(f"kernel must have shape (1, 1, channels, filters), received {kernel.shape}")
+    return np.asarray(volume) @ kernel[0, 0] + np.asarray(bias)
+''',
+        failing_tests=("test_conv1x1_hidden",),
+        message="should say what it received",
+    ),
     # -- Exercise 7.2: costs ------------------------------------------------------------
     Mistake(
         name="convolution cost without the input channels",
@@ -319,6 +333,13 @@ def smoothed_cross_entropy(y_onehot, probabilities, epsilon):
         code=_MINI.replace("POOL_3", "pass").replace("HEAD", _GAP),
         failing_tests=("test_mini_googlenet", "test_mini_googlenet_hidden"),
         message="pool_3",
+    ),
+    Mistake(
+        name="pool_3 with a 2x2 window (the same shapes and parameters)",
+        solution_cell="mini_googlenet",
+        code=_MINI.replace("POOL_3", _POOL_3.replace("MaxPooling2D(3,", "MaxPooling2D(2,")).replace("HEAD", _GAP),
+        failing_tests=("test_mini_googlenet_hidden",),
+        message="overlapping 3x3",
     ),
     Mistake(
         name="one epoch instead of NUM_EPOCHS",
