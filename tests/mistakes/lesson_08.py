@@ -601,6 +601,16 @@ MISTAKES = [
         message="computes in float16",
     ),
     Mistake(
+        name="ReLU6 before the stem's batch normalisation (the same counts and shapes)",
+        solution_cell="tiny_mobilenet",
+        code=_TINY.replace("HEAD", 'x = layers.GlobalAveragePooling2D(name="avg_pool")(x)').replace(
+            '''    x = layers.BatchNormalization(momentum=BN_MOMENTUM, name="stem_bn")(x)
+    x = layers.ReLU(6.0, name="stem_relu")(x)''', '''    x = layers.ReLU(6.0, name="stem_relu")(x)
+    x = layers.BatchNormalization(momentum=BN_MOMENTUM, name="stem_bn")(x)'''),
+        failing_tests=("test_tiny_mobilenet_hidden",),
+        message="normalise, then clip",
+    ),
+    Mistake(
         name="one epoch instead of NUM_EPOCHS",
         solution_cell="train_tiny_mobilenet",
         code=_TRAIN.replace("LOSS", "keras.losses.SparseCategoricalCrossentropy()")
