@@ -181,6 +181,20 @@ MISTAKES = [
         failing_tests=("test_additive_attention", "test_additive_attention_hidden"),
         message="-1e9 before the softmax",
     ),
+    Mistake(
+        name="softmax without subtracting the maximum score (overflows on large scores)",
+        solution_cell="additive_attention",
+        code=_ADDITIVE_HEAD + '''
+    scores = np.tanh((queries @ w_q)[:, :, None, :] + (keys @ w_k)[:, None, :, :]) @ w_v
+    if mask is not None:
+        scores = np.where(mask[:, None, :], scores, -1e9)
+    weights = np.exp(scores)
+    weights = weights / weights.sum(axis=-1, keepdims=True)
+    return weights @ values, weights
+''',
+        failing_tests=("test_additive_attention_hidden",),
+        message="subtract each row's maximum score",
+    ),
     # --- 14.3 greedy_decode ---------------------------------------------------------------
     Mistake(
         name="reads the first position's distribution at every step",
