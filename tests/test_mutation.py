@@ -1,5 +1,5 @@
 """Mutation testing (tools/mutate.py): the operators on small cells, the ids, the
-declarations of equivalent mutants, and a fixed sample of mutants of lessons 01 to 06
+declarations of equivalent mutants, and a fixed sample of mutants of lessons 01 to 08 and 14
 graded through the real grader, every non-equivalent one of which must be killed."""
 
 from __future__ import annotations
@@ -275,6 +275,24 @@ SAMPLE = {
         "06:resnet50:use_bias:6.8:false",
         "06:basic_block:number:2.42:minus1",
     ],
+    "07_inception": [
+        "07:conv1x1:swap:5.4:body4",               # the channel check skipped
+        "07:mini_googlenet:number:8.28:minus1",    # pool_3 with a 2x2 window
+        "07:inception_v4_stem:strides:19.37:minus1",
+        "07:label_smoothing:number:5.12:minus1",
+    ],
+    "08_efficient_networks": [
+        "08:tiny_mobilenet:swap:3.4:body3",        # ReLU6 before the stem's normalisation
+        "08:xception_entry:padding:1.60:valid",
+        "08:nasnet_cell:arith:28.34:sub~2",
+        "08:densenet:compare:73.11:lte",
+        "08:separable_cost:number:27.63:minus1",
+    ],
+    "14_seq2seq_attention": [
+        "14:additive_attention:swap:5.4:body10",   # softmax without the maximum subtracted
+        "14:greedy_decode:axis:4.61:plus1",
+        "14:scaled_dot_product_attention:number:4.24:plus1",
+    ],
 }
 # Not a generated mutant: an equivalent rewrite of an answer, undeclared. It must come back
 # as a survivor, or the test could not fail.
@@ -302,7 +320,7 @@ def test_sampled_mutants_are_killed_by_the_real_grader(tmp_path):
                                    control=False, group=6)
     seconds = time.perf_counter() - started
     print(f"\n{mutate.table(reports)}\n{seconds:.0f} s")
-    assert sum(r.submissions for r in reports.values()) == 7, "the sample got dearer"
+    assert sum(r.submissions for r in reports.values()) == 10, "the sample got dearer"
     results = {r.mutant.id: r for rep in reports.values() for r in rep.results}
     assert results[canary.id].status == "survived", results[canary.id]
     del results[canary.id]
