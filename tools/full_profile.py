@@ -139,8 +139,13 @@ def run_solution(lesson: str, smoke: bool = True, precision: str = "mixed_float1
                             ignore=shutil.ignore_patterns("*.ipynb", ".ipynb_checkpoints"))
             client = NotebookClient(nb, timeout=cell_timeout, kernel_name="python3",
                                     resources={"metadata": {"path": workdir}})
+            # The kernel's temporary files (tfds' mock data folders among them) go with
+            # the work folder.
+            kernel_tmp = Path(workdir) / ".tmp"
+            kernel_tmp.mkdir()
             started = time.perf_counter()
-            with client.setup_kernel(env=environment(smoke, precision)):
+            with client.setup_kernel(env=dict(environment(smoke, precision),
+                                              TMPDIR=str(kernel_tmp))):
                 for index, cell in enumerate(nb.cells[:-1]):
                     try:
                         client.execute_cell(cell, index)
