@@ -64,3 +64,14 @@ def grade_submissions(tmp: Path, source_root: Path, lesson: str, submissions: di
 def fixture_course(tmp_path) -> Course:
     """The tiny TensorFlow-free lesson used to test the grader itself, released."""
     return make_course(tmp_path, FIXTURE_COURSE, ["99_sample"])
+
+
+@pytest.fixture
+def tfds_scratch(tmp_path, monkeypatch):
+    """tensorflow-datasets leaves a ``/tmp/tmp*tfds`` folder each time it looks for a set's
+    metadata in its bucket (``DatasetInfo.initialize_from_bucket``, offline here): keep them in
+    this test's folder. Only for tests that load tfds in this process; a global redirect would
+    move the grading tests' temporary files too."""
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))

@@ -136,6 +136,7 @@ def test_output_activation_is_float32_under_mixed_precision(mixed_precision):
     np.testing.assert_allclose(np.sum(probabilities, axis=-1), 1.0, rtol=1e-6)
 
 
+@pytest.mark.usefixtures("tfds_scratch")
 def test_variable_size_images_are_resized_before_batching():
     import tensorflow_datasets as tfds
 
@@ -158,6 +159,7 @@ def test_variable_size_images_are_resized_before_batching():
     assert batch_shapes == [(4, 32, 32, 3), (4, 32, 32, 3), (1, 32, 32, 3)]
 
 
+@pytest.mark.usefixtures("tfds_scratch")
 def test_cifar10_through_the_pipeline_keeps_pixels_and_order():
     import tensorflow_datasets as tfds
 
@@ -172,6 +174,7 @@ def test_cifar10_through_the_pipeline_keeps_pixels_and_order():
     np.testing.assert_allclose(small.mean(), images.mean(), atol=0.02)
 
 
+@pytest.mark.usefixtures("tfds_scratch")
 def test_digit_images_in_full_uses_the_pipeline():
     import tensorflow_datasets as tfds
 
@@ -232,6 +235,7 @@ def test_floors_are_reported_as_skipped_in_a_smoke_run_not_passed(smoke_run, cap
         assert not checks.floors_checked()[-1].skipped
 
 
+@pytest.mark.usefixtures("tfds_scratch")
 def test_a_smoke_run_serves_mock_sets_with_their_real_feature_spec(smoke_run):
     # data.load_tfds mocks by itself: no tfds.testing in the caller, no network.
     images, labels = data.tfds_arrays("tf_flowers", "train", size=24, channels=3)

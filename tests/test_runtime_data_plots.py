@@ -111,6 +111,7 @@ def test_offline_images_and_digits():
         data.digit_images("slow")
 
 
+@pytest.mark.usefixtures("tfds_scratch")
 def test_full_profile_path_with_mocked_tfds():
     import tensorflow_datasets as tfds
 
