@@ -11,9 +11,10 @@ the pipeline also fails ``test_measure_tradeoff`` and ``test_measure_tradeoff_hi
 Typed-in curves pass the trade-off's margins but not the runs the checks add where the
 answer is known (test labels shuffled: chance; no glare: a pipeline near 1.0).
 
-Mistakes that leave the pipeline working (an off-by-one in the position range, float64
-images, a hidden layer without ReLU, 'same' padding in the end-to-end network) fail only
-their own exercise: the measurement still shows the trade-off with its margins.
+Mistakes that leave the pipeline working (an off-by-one in the range of the shape's or the
+glare's position, float64 images, a hidden layer without ReLU, 'same' padding in the
+end-to-end network) fail only their own exercise: the measurement still shows the trade-off
+with its margins.
 """
 
 from tests.mistakes import Mistake
@@ -24,6 +25,7 @@ _CASCADE = ("test_measure_tradeoff", "test_measure_tradeoff_hidden")
 
 
 def _dataset(positions_high="image_size - SHAPE_SIZE + 1",
+             glare_high="image_size - GLARE_SIZE + 1",
              result='images[..., None].astype("float32"), labels, positions'):
     return f'''
 def make_shapes_dataset(num_images, image_size=16, noise_std=0.1, glare_prob=0.4, seed=0):
@@ -32,7 +34,7 @@ def make_shapes_dataset(num_images, image_size=16, noise_std=0.1, glare_prob=0.4
     labels = rng.integers(0, NUM_CLASSES, size=num_images)
     positions = rng.integers(0, {positions_high}, size=(num_images, 2))
     has_glare = rng.random(num_images) < glare_prob
-    glare_positions = rng.integers(0, image_size - GLARE_SIZE + 1, size=(num_images, 2))
+    glare_positions = rng.integers(0, {glare_high}, size=(num_images, 2))
     images = rng.normal(0.0, noise_std, size=(num_images, image_size, image_size))
     for i in range(num_images):
         row, col = positions[i]
@@ -95,6 +97,14 @@ MISTAKES = [
         code=_dataset(positions_high="image_size - SHAPE_SIZE"),
         failing_tests=("test_shapes_dataset", "test_shapes_dataset_hidden"),
         message="inclusive",
+    ),
+    Mistake(
+        name="glare corners drawn with rng.integers(0, image_size - 3): no glare on the last row "
+             "or column",
+        solution_cell="shapes_dataset",
+        code=_dataset(glare_high="image_size - GLARE_SIZE"),
+        failing_tests=("test_shapes_dataset_hidden",),
+        message="glare spots' top-left corners",
     ),
     Mistake(
         name="images left in float64 (NumPy's default)",

@@ -138,6 +138,35 @@ MISTAKES = [
                        "test_scaled_dot_product_attention_hidden"),
         message="softmax over the keys axis",
     ),
+    Mistake(
+        name="softmax without subtracting the maximum score (overflows on large scores)",
+        solution_cell="scaled_dot_product_attention",
+        code=_SCALED_HEAD + '''
+    scores = queries @ keys.transpose(0, 2, 1) / np.sqrt(key_dim)
+    if mask is not None:
+        scores = np.where(mask, scores, -1e9)
+    weights = np.exp(scores)
+    weights = weights / weights.sum(axis=-1, keepdims=True)
+    return weights @ values, weights
+''',
+        failing_tests=("test_scaled_dot_product_attention_hidden",),
+        message="subtract each row's maximum score",
+    ),
+    Mistake(
+        name="maximum subtracted before masking (a masked key's score can be the largest)",
+        solution_cell="scaled_dot_product_attention",
+        code=_SCALED_HEAD + '''
+    scores = queries @ keys.transpose(0, 2, 1) / np.sqrt(key_dim)
+    scores = scores - scores.max(axis=-1, keepdims=True)
+    if mask is not None:
+        scores = np.where(mask, scores, -1e9)
+    weights = np.exp(scores)
+    weights = weights / weights.sum(axis=-1, keepdims=True)
+    return weights @ values, weights
+''',
+        failing_tests=("test_scaled_dot_product_attention_hidden",),
+        message="after masking",
+    ),
     # --- 14.2 additive_attention ----------------------------------------------------------
     Mistake(
         name="tanh missing in the score network",
