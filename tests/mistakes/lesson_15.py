@@ -127,7 +127,8 @@ def _check_vit_config(image_size, patch_size, hidden_dim, num_heads):
 
 
 def _build_vit(embeddings='''x = ClassToken(name="class_token")(x)
-    x = PositionEmbedding(name="position_embedding")(x)''', readout="x[:, 0]", head_dtype="float32"):
+    x = PositionEmbedding(name="position_embedding")(x)''', readout="x[:, 0]", head_dtype="float32",
+               final_norm='layers.LayerNormalization(epsilon=1e-6, name="encoder_norm")'):
     return '''
 def build_vit(image_size, patch_size, channels, num_classes, hidden_dim, num_layers,
               num_heads, mlp_dim, name="vit"):
@@ -141,7 +142,7 @@ def build_vit(image_size, patch_size, channels, num_classes, hidden_dim, num_lay
     for i in range(num_layers):
         x = transformer_encoder_block(x, num_heads, hidden_dim // num_heads, mlp_dim,
                                       name=f"encoder_{i}")
-    x = layers.LayerNormalization(epsilon=1e-6, name="encoder_norm")(x)
+    x = ''' + final_norm + '''(x)
     x = ''' + readout + '''
     outputs = layers.Dense(num_classes, activation="softmax", name="head", dtype="''' + head_dtype + '''")(x)
     return keras.Model(inputs, outputs, name=name)
@@ -406,6 +407,14 @@ def encoder_block_param_count(d_model, num_heads, key_dim, mlp_dim):
         code=_VIT_CHECK + _build_vit(head_dtype="mixed_float16") + _vit_count(),
         failing_tests=_VIT_TESTS,
         message="computes in float16",
+    ),
+    Mistake(
+        name="final LayerNormalization with Keras' default epsilon (1e-3 instead of ViT's 1e-6)",
+        solution_cell="vit",
+        code=_VIT_CHECK + _build_vit(final_norm='layers.LayerNormalization(name="encoder_norm")')
+        + _vit_count(),
+        failing_tests=_VIT_TESTS,
+        message="epsilon",
     ),
     # --- 15.7 decoder block ---------------------------------------------------------------
     Mistake(
