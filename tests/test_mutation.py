@@ -237,9 +237,9 @@ SAMPLE = {
     "01_edge_detection": [
         "01:conv2d_valid:arith:9.19:add",          # out_h = n_h + f_h + 1
         "01:edge_filter:number:1.52:plus1",        # Sobel centre weight 3
-        "01:learn_filter:padding:37.68:SAME",      # SAME convolution in the training loop
+        "01:learn_filter:number:31.71:plus1",      # two output channels: half the gradient
         "01:edge_filter:swap:10.4:body7",          # return before the filter is built
-        "01:edge_magnitude:arith:6.19:sub",        # sqrt(gx^2 - gy^2)
+        "01:edge_magnitude:number:2.59:minus1",    # a non-square kernel accepted
     ],
     "02_padding_stride": [
         "02:conv_output_size:arith:7.16:floordiv",

@@ -43,7 +43,7 @@ EPSILON = 1e-7
 def mse(y_true, y_pred):
     """Mean squared error over all entries."""
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
-    return {mse}
+{mse_check}    return {mse}
 
 
 def categorical_crossentropy(y_true, y_prob, epsilon=EPSILON):
@@ -68,8 +68,16 @@ _GOOD_FROM_LOGITS = """\
     return np.mean(-np.sum(y_true * log_probs, axis=-1))"""
 
 
-def _losses(mse=_GOOD_MSE, crossentropy=_GOOD_CROSSENTROPY, from_logits=_GOOD_FROM_LOGITS):
-    return _LOSSES.format(mse=mse, crossentropy=crossentropy, from_logits=from_logits)
+_MSE_SHAPE_CHECK = """\
+    if y_true.shape != y_pred.shape:
+        raise ValueError(f"shapes differ: {y_true.shape} and {y_pred.shape}")
+"""
+
+
+def _losses(mse=_GOOD_MSE, crossentropy=_GOOD_CROSSENTROPY, from_logits=_GOOD_FROM_LOGITS,
+            mse_check=_MSE_SHAPE_CHECK):
+    return _LOSSES.format(mse=mse, crossentropy=crossentropy, from_logits=from_logits,
+                          mse_check=mse_check)
 
 
 _PARAM_COUNT = '''
@@ -207,6 +215,13 @@ MISTAKES = [
         failing_tests=("test_losses", "test_losses_hidden"),
         message="mse(y_true, y_prob) compared with keras.losses.MeanSquaredError: 1 of 1 "
                 "values differ",
+    ),
+    Mistake(
+        name="mse without its shape check: (3,) and (3, 1) broadcast to a 3 x 3 difference",
+        solution_cell="losses",
+        code=_losses(mse_check=""),
+        failing_tests=("test_losses_hidden",),
+        message="NumPy broadcasts the two",
     ),
     # Exercise 0.5 (a): mlp_param_count
     Mistake(

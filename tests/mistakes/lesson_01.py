@@ -137,6 +137,20 @@ def edge_magnitude(image, kernel):
         message="transposed filter kernel.T",
     ),
     Mistake(
+        name="no check that the kernel is square: a 3x2 filter on a 3x3 image broadcasts",
+        solution_cell="edge_magnitude",
+        code='''
+def edge_magnitude(image, kernel):
+    """Trusts the kernel to be square."""
+    kernel = np.asarray(kernel, dtype=float)
+    g_x = conv2d_valid(image, kernel)
+    g_y = conv2d_valid(image, kernel.T)
+    return np.sqrt(g_x ** 2 + g_y ** 2)
+''',
+        failing_tests=("test_edge_magnitude_hidden",),
+        message="G_x and G_y broadcast together",
+    ),
+    Mistake(
         name="learning rate too small for the number of steps",
         solution_cell="learn_filter",
         code='''
@@ -210,5 +224,32 @@ def learn_filter(x, y, learning_rate=LEARNING_RATE, num_steps=NUM_STEPS, seed=0)
 ''',
         failing_tests=("test_learn_filter", "test_learn_filter_hidden"),
         message="kernel[:, :, 0, 0]",
+    ),
+    Mistake(
+        name="each loss measured after its update (the list runs one step late)",
+        solution_cell="learn_filter",
+        code='''
+LEARNING_RATE = 2.0
+NUM_STEPS = 300
+
+
+def learn_filter(x, y, learning_rate=LEARNING_RATE, num_steps=NUM_STEPS, seed=0):
+    """Right updates, but each loss is measured after its update (one step late)."""
+    x = tf.constant(x, dtype=tf.float32)
+    y = tf.constant(y, dtype=tf.float32)
+    f = x.shape[1] - y.shape[1] + 1
+    if f < 1:
+        raise ValueError(f"y {y.shape} is larger than x {x.shape}")
+    kernel = tf.Variable(tf.random.stateless_normal((f, f, 1, 1), seed=(seed, 0), stddev=0.1))
+    losses = []
+    for _ in range(num_steps):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(tf.square(tf.nn.conv2d(x, kernel, 1, "VALID") - y))
+        kernel.assign_sub(learning_rate * tape.gradient(loss, kernel))
+        losses.append(float(tf.reduce_mean(tf.square(tf.nn.conv2d(x, kernel, 1, "VALID") - y))))
+    return kernel.numpy()[:, :, 0, 0], losses
+''',
+        failing_tests=("test_learn_filter_hidden",),
+        message="before each update",
     ),
 ]
