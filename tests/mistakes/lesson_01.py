@@ -14,6 +14,33 @@ from tests.mistakes import Mistake
 
 LESSON = "01_edge_detection"
 
+def _learn_filter(doc, learning_rate=2.0, num_steps=300, update="assign_sub",
+                  recorded="float(loss)", returned="kernel.numpy()[:, :, 0, 0]"):
+    """learn_filter's training loop with one thing changed: the step size, the update, the loss
+    recorded after each step or the value returned."""
+    return f'''
+LEARNING_RATE = {learning_rate}
+NUM_STEPS = {num_steps}
+
+
+def learn_filter(x, y, learning_rate=LEARNING_RATE, num_steps=NUM_STEPS, seed=0):
+    """{doc}"""
+    x = tf.constant(x, dtype=tf.float32)
+    y = tf.constant(y, dtype=tf.float32)
+    f = x.shape[1] - y.shape[1] + 1
+    if f < 1:
+        raise ValueError(f"y {{y.shape}} is larger than x {{x.shape}}")
+    kernel = tf.Variable(tf.random.stateless_normal((f, f, 1, 1), seed=(seed, 0), stddev=0.1))
+    losses = []
+    for _ in range(num_steps):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(tf.square(tf.nn.conv2d(x, kernel, 1, "VALID") - y))
+        kernel.{update}(learning_rate * tape.gradient(loss, kernel))
+        losses.append({recorded})
+    return {returned}, losses
+'''
+
+
 MISTAKES = [
     Mistake(
         name="true convolution: kernel flipped",
@@ -153,102 +180,33 @@ def edge_magnitude(image, kernel):
     Mistake(
         name="learning rate too small for the number of steps",
         solution_cell="learn_filter",
-        code='''
-LEARNING_RATE = 0.01
-NUM_STEPS = 100
-
-
-def learn_filter(x, y, learning_rate=LEARNING_RATE, num_steps=NUM_STEPS, seed=0):
-    """Plain gradient descent, but far too timid to converge."""
-    x = tf.constant(x, dtype=tf.float32)
-    y = tf.constant(y, dtype=tf.float32)
-    f = x.shape[1] - y.shape[1] + 1
-    kernel = tf.Variable(tf.random.stateless_normal((f, f, 1, 1), seed=(seed, 0), stddev=0.1))
-    losses = []
-    for _ in range(num_steps):
-        with tf.GradientTape() as tape:
-            loss = tf.reduce_mean(tf.square(tf.nn.conv2d(x, kernel, 1, "VALID") - y))
-        kernel.assign_sub(learning_rate * tape.gradient(loss, kernel))
-        losses.append(float(loss))
-    return kernel.numpy()[:, :, 0, 0], losses
-''',
+        code=_learn_filter("Plain gradient descent, but far too timid to converge.",
+                           learning_rate=0.01, num_steps=100),
         failing_tests=("test_learn_filter", "test_learn_filter_hidden"),
         message="has not converged",
     ),
     Mistake(
         name="gradient ascent (adds the gradient)",
         solution_cell="learn_filter",
-        code='''
-LEARNING_RATE = 2.0
-NUM_STEPS = 300
-
-
-def learn_filter(x, y, learning_rate=LEARNING_RATE, num_steps=NUM_STEPS, seed=0):
-    """Moves the kernel up the gradient: the loss explodes."""
-    x = tf.constant(x, dtype=tf.float32)
-    y = tf.constant(y, dtype=tf.float32)
-    f = x.shape[1] - y.shape[1] + 1
-    kernel = tf.Variable(tf.random.stateless_normal((f, f, 1, 1), seed=(seed, 0), stddev=0.1))
-    losses = []
-    for _ in range(num_steps):
-        with tf.GradientTape() as tape:
-            loss = tf.reduce_mean(tf.square(tf.nn.conv2d(x, kernel, 1, "VALID") - y))
-        kernel.assign_add(learning_rate * tape.gradient(loss, kernel))
-        losses.append(float(loss))
-    return kernel.numpy()[:, :, 0, 0], losses
-''',
+        code=_learn_filter("Moves the kernel up the gradient: the loss explodes.",
+                           update="assign_add"),
         failing_tests=("test_learn_filter", "test_learn_filter_hidden"),
         message="diverged",
     ),
     Mistake(
         name="returns the 4-D Conv2D kernel",
         solution_cell="learn_filter",
-        code='''
-LEARNING_RATE = 2.0
-NUM_STEPS = 300
-
-
-def learn_filter(x, y, learning_rate=LEARNING_RATE, num_steps=NUM_STEPS, seed=0):
-    """Right training loop, but returns the (f, f, 1, 1) variable's values."""
-    x = tf.constant(x, dtype=tf.float32)
-    y = tf.constant(y, dtype=tf.float32)
-    f = x.shape[1] - y.shape[1] + 1
-    kernel = tf.Variable(tf.random.stateless_normal((f, f, 1, 1), seed=(seed, 0), stddev=0.1))
-    losses = []
-    for _ in range(num_steps):
-        with tf.GradientTape() as tape:
-            loss = tf.reduce_mean(tf.square(tf.nn.conv2d(x, kernel, 1, "VALID") - y))
-        kernel.assign_sub(learning_rate * tape.gradient(loss, kernel))
-        losses.append(float(loss))
-    return kernel.numpy(), losses
-''',
+        code=_learn_filter("Right training loop, but returns the (f, f, 1, 1) variable's values.",
+                           returned="kernel.numpy()"),
         failing_tests=("test_learn_filter", "test_learn_filter_hidden"),
         message="kernel[:, :, 0, 0]",
     ),
     Mistake(
         name="each loss measured after its update (the list runs one step late)",
         solution_cell="learn_filter",
-        code='''
-LEARNING_RATE = 2.0
-NUM_STEPS = 300
-
-
-def learn_filter(x, y, learning_rate=LEARNING_RATE, num_steps=NUM_STEPS, seed=0):
-    """Right updates, but each loss is measured after its update (one step late)."""
-    x = tf.constant(x, dtype=tf.float32)
-    y = tf.constant(y, dtype=tf.float32)
-    f = x.shape[1] - y.shape[1] + 1
-    if f < 1:
-        raise ValueError(f"y {y.shape} is larger than x {x.shape}")
-    kernel = tf.Variable(tf.random.stateless_normal((f, f, 1, 1), seed=(seed, 0), stddev=0.1))
-    losses = []
-    for _ in range(num_steps):
-        with tf.GradientTape() as tape:
-            loss = tf.reduce_mean(tf.square(tf.nn.conv2d(x, kernel, 1, "VALID") - y))
-        kernel.assign_sub(learning_rate * tape.gradient(loss, kernel))
-        losses.append(float(tf.reduce_mean(tf.square(tf.nn.conv2d(x, kernel, 1, "VALID") - y))))
-    return kernel.numpy()[:, :, 0, 0], losses
-''',
+        code=_learn_filter(
+            "Right updates, but each loss is measured after its update.",
+            recorded='float(tf.reduce_mean(tf.square(tf.nn.conv2d(x, kernel, 1, "VALID") - y)))'),
         failing_tests=("test_learn_filter_hidden",),
         message="before each update",
     ),
